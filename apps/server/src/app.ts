@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AppRouter,
+  appRouter,
+  createContextFactory,
+  LoginThrottle,
+  openApiDocument,
+  type RequestInfo,
+  ThrottledError,
+} from "@crm/api";
+import type { Database } from "@crm/db";
+import cors from "@fastify/cors";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyRequest } from "fastify";
+import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
+import type { Config } from "./config.ts";
+import { fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+function requestInfo(request: FastifyRequest): RequestInfo {
+  return {
+    requestId: request.id,
+    ip: request.ip,
+    userAgent: request.headers["user-agent"],
+    authorization: request.headers.authorization,
+  };
+}
+
+function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
+  const throttled = errors.find((error) => error.cause instanceof ThrottledError)?.cause as ThrottledError | undefined;
+  return throttled ? { headers: new Headers({ "Retry-After": String(throttled.retryAfterSeconds) }) } : {};
+}
+
+export async function buildApp({ config, database }: AppOptions) {
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      ...(config.LOG_PRETTY ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss" } } } : {}),
+      redact: ["req.headers.authorization", "req.headers.cookie"],
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdLogLabel: "requestId",
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 5000 },
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.setErrorHandler(fastifyErrorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: "NOT_FOUND", message: `No route for ${request.method} ${request.url.split("?")[0]}`, requestId: request.id }),
+  );
+
+  if (config.corsOrigins) {
+    await app.register(cors, { origin: config.corsOrigins, credentials: true, exposedHeaders: ["x-request-id", "retry-after"] });
+  }
+
+  const createContext = createContextFactory({
+    db: database.prisma,
+    auth: {
+      jwtSecret: config.jwtSecret,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    },
+    loginThrottle: new LoginThrottle({
+      failuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      attemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    }),
+  });
+
+  const onError = ({ error, path, req }: { error: { code: string; message: string }; path?: string; req: unknown }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") (req as FastifyRequest).log.error({ err: error, path }, "procedure failed");
+  };
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await database.ping();
+      return { status: "ready", database: database.kind };
+    } catch (error) {
+      app.log.warn({ err: error }, "readiness check failed");
+      return reply.status(503).send({ status: "unavailable", database: database.kind });
+    }
+  });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req }) => createContext(requestInfo(req)),
+      responseMeta: ({ errors }) => retryAfterHeaders(errors),
+      onError,
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  });
+
+  const document = openApiDocument("/api/v1");
+  app.get("/api/v1/openapi.json", async () => document);
+  await app.register(swagger, { mode: "static", specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  await app.register(async (rest) => {
+    rest.addHook("onSend", async (request, reply, payload) => {
+      if (reply.statusCode < 400 || typeof payload !== "string") return payload;
+      return normalizeBridgeError(payload, request.id);
+    });
+    await rest.register(fastifyTRPCOpenApiPlugin, {
+      basePath: "/api/v1",
+      router: appRouter,
+      createContext: ({ req }: { req: unknown }) => createContext(requestInfo(req as FastifyRequest)),
+      responseMeta: ({ errors }: { errors: readonly { cause?: unknown }[] }) => {
+        const meta = retryAfterHeaders(errors);
+        return meta.headers ? { headers: Object.fromEntries(meta.headers) } : {};
+      },
+      onError,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,88 @@
+import type { DatabaseOptions } from "@crm/db";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Where the embedded database and the generated dev secret live. */
+  DATA_DIR: z.string().default("./.data"),
+  /** PostgreSQL connection string; unset means the embedded PGlite database under DATA_DIR. */
+  DATABASE_URL: z.url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  JWT_SECRET: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Comma-separated allowed origins, `*` for any; empty disables CORS. */
+  CORS_ORIGINS: z.string().default(""),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_PRETTY: booleanFromEnv.optional(),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Seconds in-flight requests get to finish after SIGTERM before the process exits anyway. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** Trust X-Forwarded-For (set when behind a proxy you run). */
+  TRUST_PROXY: booleanFromEnv.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  jwtSecret: Uint8Array;
+  corsOrigins: string[] | true | false;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validates the environment. Every problem is listed by variable name; nothing starts on bad config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${problems.join("\n")}`);
+  }
+  const values = parsed.data;
+  return { ...values, jwtSecret: resolveJwtSecret(values), corsOrigins: parseCorsOrigins(values.CORS_ORIGINS) };
+}
+
+/**
+ * Production needs an explicit secret. Elsewhere a random one is generated once and kept under
+ * DATA_DIR, so tokens survive restarts of a local server.
+ */
+function resolveJwtSecret(env: Env): Uint8Array {
+  if (env.JWT_SECRET) return new TextEncoder().encode(env.JWT_SECRET);
+  if (env.NODE_ENV === "production") throw new ConfigError("JWT_SECRET must be set in production (at least 32 characters)");
+  const file = path.resolve(env.DATA_DIR, "jwt-secret");
+  try {
+    return new TextEncoder().encode(readFileSync(file, "utf8").trim());
+  } catch {
+    const secret = randomBytes(48).toString("base64url");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, secret, { mode: 0o600 });
+    return new TextEncoder().encode(secret);
+  }
+}
+
+function parseCorsOrigins(value: string): string[] | true | false {
+  const origins = value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length === 0) return false;
+  return origins.includes("*") ? true : origins;
+}
+
+export function databaseOptions(config: Config): DatabaseOptions {
+  return config.DATABASE_URL
+    ? { kind: "postgres", url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
+    : { kind: "pglite", dataDir: config.DATA_DIR };
+}

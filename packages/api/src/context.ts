@@ -1,0 +1,25 @@
+import type { PrismaClient } from "@crm/db";
+import type { LoginThrottle } from "./auth/throttle.ts";
+import type { AuthSettings } from "./auth/tokens.ts";
+
+/** Long-lived dependencies, built once by the host. */
+export interface ApiServices {
+  db: PrismaClient;
+  auth: AuthSettings;
+  loginThrottle: LoginThrottle;
+}
+
+/** What the host extracts from each request; the API never sees the HTTP framework. */
+export interface RequestInfo {
+  requestId: string;
+  ip: string;
+  userAgent?: string;
+  /** The raw `Authorization` header. */
+  authorization?: string;
+}
+
+export type Context = ApiServices & RequestInfo;
+
+export function createContextFactory(services: ApiServices) {
+  return (request: RequestInfo): Context => ({ ...services, ...request });
+}

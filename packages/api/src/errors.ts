@@ -1,0 +1,95 @@
+import { TRPCError } from "@trpc/server";
+import type { $ZodIssue } from "zod/v4/core";
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".") || "(input)";
+}
+
+/** Flattens zod issues so every message names its field: `email: Invalid email address`. */
+export function describeIssues(issues: readonly $ZodIssue[]): FieldIssue[] {
+  return issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const prefix = issue.path.length ? `${issuePath(issue.path)}.` : "";
+      return { path: issuePath(issue.path), message: `unknown field(s): ${issue.keys.map((k) => prefix + k).join(", ")}` };
+    }
+    return { path: issuePath(issue.path), message: issue.message };
+  });
+}
+
+export function summarizeIssues(issues: readonly $ZodIssue[]): string {
+  return describeIssues(issues)
+    .map((issue) => (issue.path === "(input)" ? issue.message : `${issue.path}: ${issue.message}`))
+    .join("; ");
+}
+
+/** A 404 that reads the same whether the row never existed or belongs to another organization. */
+export function notFound(entity: string): TRPCError {
+  return new TRPCError({ code: "NOT_FOUND", message: `${entity} not found` });
+}
+
+export function badRequest(field: string, message: string): TRPCError {
+  return new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${message}` });
+}
+
+export function conflict(message: string): TRPCError {
+  return new TRPCError({ code: "CONFLICT", message });
+}
+
+export function forbidden(message: string): TRPCError {
+  return new TRPCError({ code: "FORBIDDEN", message });
+}
+
+/** Too many attempts; `retryAfterSeconds` becomes the Retry-After header. */
+export class ThrottledError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many attempts; retry in ${retryAfterSeconds} s`);
+    this.name = "ThrottledError";
+  }
+}
+
+export function throttled(retryAfterSeconds: number): TRPCError {
+  const cause = new ThrottledError(retryAfterSeconds);
+  return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });
+}
+
+interface PrismaKnownError {
+  code: string;
+  meta?: { target?: unknown; modelName?: string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } };
+}
+
+function isPrismaKnownError(error: unknown): error is PrismaKnownError {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { name?: string }).name === "PrismaClientKnownRequestError" &&
+    typeof (error as { code?: unknown }).code === "string"
+  );
+}
+
+/**
+ * Maps database errors that are the caller's fault to 4xx: unique violations become CONFLICT,
+ * missing rows NOT_FOUND, foreign-key and value-too-long BAD_REQUEST. Everything else stays a 500.
+ */
+export function translateDatabaseError(error: unknown): TRPCError | undefined {
+  if (!isPrismaKnownError(error)) return undefined;
+  switch (error.code) {
+    case "P2002": {
+      const fields = error.meta?.driverAdapterError?.cause?.constraint?.fields ?? error.meta?.target;
+      const names = Array.isArray(fields) ? fields.join(", ") : "a unique field";
+      return new TRPCError({ code: "CONFLICT", message: `Another record already uses this ${names}`, cause: error });
+    }
+    case "P2025":
+      return new TRPCError({ code: "NOT_FOUND", message: `${error.meta?.modelName ?? "Record"} not found`, cause: error });
+    case "P2003":
+      return new TRPCError({ code: "BAD_REQUEST", message: "A referenced record does not exist", cause: error });
+    case "P2000":
+      return new TRPCError({ code: "BAD_REQUEST", message: "A value is too long for its field", cause: error });
+    default:
+      return undefined;
+  }
+}

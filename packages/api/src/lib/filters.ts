@@ -1,0 +1,18 @@
+import { z } from "zod";
+
+/**
+ * A multi-value filter. tRPC callers pass an array; REST query strings pass `a,b,c` (the OpenAPI
+ * bridge only takes flat query values), which is split here.
+ */
+export function multiValue<T extends z.ZodType>(item: T, max = 20) {
+  return z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item).min(1).max(max),
+  );
+}

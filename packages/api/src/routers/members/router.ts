@@ -1,0 +1,71 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import type { Prisma } from "@crm/db";
+import { keysetPage, pageOutputSchema } from "../../lib/pagination.ts";
+import { idInput } from "../../lib/schemas.ts";
+import { permission } from "../../trpc.ts";
+import { addMemberInput, listMembersInput, memberOutput, updateMemberInput } from "./schemas.ts";
+import { addMember, findMemberInOrg, memberInclude, setMemberStatus, updateMember } from "./service.ts";
+
+const tags = ["members"];
+
+export const membersRouter = {
+  list: permission("members:read")
+    .meta({ openapi: { method: "GET", path: "/members", tags, protect: true, summary: "Members of the organization" } })
+    .input(listMembersInput)
+    .output(pageOutputSchema(memberOutput))
+    .query(async ({ ctx, input }) => {
+      const page = keysetPage({ field: input.sortBy, order: input.sortOrder, type: "date" }, input.limit, input.cursor);
+      const where: Prisma.MembershipWhereInput = {
+        organizationId: ctx.org.id,
+        status: input.status,
+        roleId: input.roleId,
+        ...(input.search
+          ? {
+              user: {
+                OR: [
+                  { name: { contains: input.search, mode: "insensitive" } },
+                  { email: { contains: input.search, mode: "insensitive" } },
+                ],
+              },
+            }
+          : {}),
+      };
+      const rows = await ctx.db.membership.findMany({
+        where: { AND: [where, page.where] },
+        orderBy: page.orderBy,
+        take: page.take,
+        include: memberInclude,
+      });
+      return page.toPage(rows);
+    }),
+
+  byId: permission("members:read")
+    .meta({ openapi: { method: "GET", path: "/members/{id}", tags, protect: true, summary: "One member" } })
+    .input(idInput)
+    .output(memberOutput)
+    .query(({ ctx, input }) => findMemberInOrg(ctx.db, ctx, input.id)),
+
+  add: permission("members:manage")
+    .meta({ openapi: { method: "POST", path: "/members", tags, protect: true, summary: "Add an existing user by email with a role" } })
+    .input(addMemberInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => addMember(tx, ctx, input))),
+
+  update: permission("members:manage")
+    .meta({ openapi: { method: "PATCH", path: "/members/{id}", tags, protect: true, summary: "Change a member's role, department or title" } })
+    .input(updateMemberInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => updateMember(tx, ctx, input))),
+
+  deactivate: permission("members:manage")
+    .meta({ openapi: { method: "POST", path: "/members/{id}/deactivate", tags, protect: true, summary: "Deactivate a member and end their sessions here" } })
+    .input(idInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => setMemberStatus(tx, ctx, input.id, "deactivated"))),
+
+  reactivate: permission("members:manage")
+    .meta({ openapi: { method: "POST", path: "/members/{id}/reactivate", tags, protect: true, summary: "Reactivate a deactivated member" } })
+    .input(idInput)
+    .output(memberOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => setMemberStatus(tx, ctx, input.id, "active"))),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,91 @@
+import type { Prisma } from "@crm/db";
+import { revokeSessionsWhere } from "../../auth/sessions.ts";
+import { conflict, forbidden, notFound } from "../../errors.ts";
+import { writeAudit } from "../../lib/audit.ts";
+import type { OrgContext } from "../../trpc.ts";
+import { assertCanGrant, callerIsOwner, findRoleInOrg } from "../roles/service.ts";
+
+export const memberInclude = {
+  user: { select: { id: true, email: true, name: true } },
+  role: { select: { id: true, key: true, name: true } },
+} as const;
+
+export async function findMemberInOrg(tx: Prisma.TransactionClient, ctx: OrgContext, membershipId: string) {
+  const member = await tx.membership.findFirst({ where: { id: membershipId, organizationId: ctx.org.id }, include: memberInclude });
+  if (!member) throw notFound("Member");
+  return member;
+}
+
+/**
+ * Ownership changes are serialised per organization (row lock on the org), so two concurrent
+ * demotions can never leave it without an owner.
+ */
+async function lockOrganization(tx: Prisma.TransactionClient, organizationId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "Organization" WHERE id = ${organizationId}::uuid FOR UPDATE`;
+}
+
+async function assertNotLastOwner(tx: Prisma.TransactionClient, ctx: OrgContext, member: { role: { key: string }; status: string }) {
+  if (member.role.key !== "owner" || member.status !== "active") return;
+  const owners = await tx.membership.count({
+    where: { organizationId: ctx.org.id, status: "active", role: { key: "owner", isBuiltIn: true } },
+  });
+  if (owners <= 1) throw conflict("The last owner cannot be removed or demoted; make another member owner first");
+}
+
+function assertMayManage(ctx: OrgContext, member: { role: { key: string } }) {
+  if (member.role.key === "owner" && !callerIsOwner(ctx)) throw forbidden("Only an owner can change another owner");
+}
+
+export async function addMember(db: Prisma.TransactionClient, ctx: OrgContext, input: { email: string; roleId: string; department?: string; title?: string }) {
+  const role = await findRoleInOrg(db, ctx, input.roleId);
+  assertCanGrant(ctx, role);
+  const user = await db.user.findUnique({ where: { email: input.email } });
+  if (!user || !user.isActive) throw notFound("User with this email");
+  const existing = await db.membership.findUnique({ where: { organizationId_userId: { organizationId: ctx.org.id, userId: user.id } } });
+  if (existing) throw conflict(`email: ${input.email} is already a member of this organization (member ${existing.id})`);
+  const member = await db.membership.create({
+    data: { organizationId: ctx.org.id, userId: user.id, roleId: role.id, department: input.department, title: input.title },
+    include: memberInclude,
+  });
+  await writeAudit(db, ctx, { action: "create", entityType: "membership", entityId: member.id, before: null, after: flat(member) });
+  return member;
+}
+
+export async function updateMember(
+  tx: Prisma.TransactionClient,
+  ctx: OrgContext,
+  input: { id: string; roleId?: string; department?: string | null; title?: string | null },
+) {
+  await lockOrganization(tx, ctx.org.id);
+  const before = await findMemberInOrg(tx, ctx, input.id);
+  assertMayManage(ctx, before);
+  if (input.roleId && input.roleId !== before.role.id) {
+    const role = await findRoleInOrg(tx, ctx, input.roleId);
+    assertCanGrant(ctx, role);
+    if (!(role.key === "owner" && role.isBuiltIn)) await assertNotLastOwner(tx, ctx, before);
+  }
+  const after = await tx.membership.update({
+    where: { id: before.id },
+    data: { roleId: input.roleId, department: input.department, title: input.title },
+    include: memberInclude,
+  });
+  await writeAudit(tx, ctx, { action: "update", entityType: "membership", entityId: after.id, before: flat(before), after: flat(after) });
+  return after;
+}
+
+export async function setMemberStatus(tx: Prisma.TransactionClient, ctx: OrgContext, id: string, status: "active" | "deactivated") {
+  await lockOrganization(tx, ctx.org.id);
+  const before = await findMemberInOrg(tx, ctx, id);
+  assertMayManage(ctx, before);
+  if (status === "deactivated") await assertNotLastOwner(tx, ctx, before);
+  const after = await tx.membership.update({ where: { id }, data: { status }, include: memberInclude });
+  if (status === "deactivated") {
+    await revokeSessionsWhere(tx, { userId: after.user.id, organizationId: ctx.org.id }, "membership_deactivated");
+  }
+  await writeAudit(tx, ctx, { action: "update", entityType: "membership", entityId: id, before: flat(before), after: flat(after) });
+  return after;
+}
+
+function flat(member: { roleId: string; department: string | null; title: string | null; status: string; userId: string }) {
+  return { userId: member.userId, roleId: member.roleId, department: member.department, title: member.title, status: member.status };
+}

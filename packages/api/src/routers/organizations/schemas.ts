@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { idSchema, text } from "../../lib/schemas.ts";
+
+export const organizationOutput = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+export const myOrganizationOutput = organizationOutput.extend({
+  role: z.object({ id: z.uuid(), key: z.string(), name: z.string() }),
+  membershipStatus: z.enum(["active", "deactivated"]),
+});
+
+export const createOrganizationInput = z.strictObject({ name: text(120) });
+export const updateOrganizationInput = z.strictObject({ id: idSchema, name: text(120).optional() });
+export const switchOrganizationInput = z.strictObject({ organizationId: idSchema });

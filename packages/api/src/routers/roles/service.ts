@@ -1,0 +1,30 @@
+import type { Prisma } from "@crm/db";
+import { forbidden, notFound } from "../../errors.ts";
+import { permissionsOfRole } from "../../permissions.ts";
+import type { OrgContext } from "../../trpc.ts";
+
+export async function findRoleInOrg(db: Prisma.TransactionClient, ctx: OrgContext, roleId: string) {
+  const role = await db.role.findFirst({ where: { id: roleId, organizationId: ctx.org.id } });
+  if (!role) throw notFound("Role");
+  return role;
+}
+
+function callerRoleKey(ctx: OrgContext): string {
+  return ctx.principal.kind === "user" ? ctx.principal.membership.role.key : ctx.principal.role.key;
+}
+
+export function callerIsOwner(ctx: OrgContext): boolean {
+  return callerRoleKey(ctx) === "owner";
+}
+
+/**
+ * No privilege escalation: a caller may hand out (to a member, a custom role or an API key) only
+ * permissions they hold themselves, and only an owner may make someone an owner.
+ */
+export function assertCanGrant(ctx: OrgContext, role: { key: string; isBuiltIn: boolean; permissions: string[] }): void {
+  if (role.isBuiltIn && role.key === "owner" && !callerIsOwner(ctx)) {
+    throw forbidden("Only an owner can grant the owner role");
+  }
+  const missing = [...permissionsOfRole(role)].filter((p) => !ctx.permissions.has(p));
+  if (missing.length) throw forbidden(`You cannot grant permissions you do not hold: ${missing.join(", ")}`);
+}

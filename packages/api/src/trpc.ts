@@ -1,0 +1,101 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZodError } from "zod";
+import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
+import type { Context } from "./context.ts";
+import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import type { Permission } from "./permissions.ts";
+
+export type ProcedureMeta = {
+  /** The permission a procedure is gated by; read by the role-matrix test and the docs. */
+  permission?: Permission;
+};
+
+const t = initTRPC
+  .context<Context>()
+  .meta<OpenApiMeta<ProcedureMeta>>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error, ctx }) {
+      const validation = error.cause instanceof ZodError ? error.cause : undefined;
+      const internal = error.code === "INTERNAL_SERVER_ERROR";
+      return {
+        message: validation ? summarizeIssues(validation.issues) : internal ? "Internal server error" : shape.message,
+        code: shape.code,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          requestId: ctx?.requestId,
+          issues: validation ? describeIssues(validation.issues) : undefined,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const translateErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const translated = translateDatabaseError(result.error.cause);
+    if (translated) throw translated;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(translateErrors);
+
+const authenticated = publicProcedure.use(async ({ ctx, next }) => {
+  const principal = await resolvePrincipal(ctx);
+  return next({ ctx: { principal } });
+});
+
+/** A signed-in user (not an API key), whatever the state of their membership in the session's org. */
+export const authedProcedure = authenticated.use(async ({ ctx, next }) => {
+  if (ctx.principal.kind !== "user") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "This operation needs a user session, not an API key" });
+  }
+  return next({ ctx: { principal: ctx.principal, user: ctx.principal.user, sessionId: ctx.principal.sessionId } });
+});
+
+/**
+ * A caller acting inside one organization: the org comes from the credential, never from input.
+ * Every tenant query filters by `ctx.org.id`.
+ */
+export const orgProcedure = authenticated.use(async ({ ctx, next }) => {
+  const { principal } = ctx;
+  if (principal.kind === "user" && !principal.membership.active) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Your membership in this organization is deactivated" });
+  }
+  return next({
+    ctx: {
+      org: { id: principal.organizationId },
+      actor: {
+        userId: principal.kind === "user" ? principal.user.id : null,
+        apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
+      },
+      permissions: principalPermissions(principal),
+    },
+  });
+});
+
+/** What an orgProcedure hands its resolver; services take it to scope, authorise and audit. */
+export type OrgContext = Context & {
+  principal: Principal;
+  org: { id: string };
+  actor: { userId: string | null; apiKeyId: string | null };
+  permissions: Set<Permission>;
+};
+
+/** orgProcedure gated by one named permission (FORBIDDEN otherwise). */
+export function permission(required: Permission) {
+  return orgProcedure.meta({ permission: required }).use(({ ctx, next }) => {
+    if (!ctx.permissions.has(required)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `Missing permission ${required}` });
+    }
+    return next();
+  });
+}
