@@ -5,7 +5,9 @@ import { databaseOptions, loadConfig } from "../src/config.ts";
 const database = await openDatabase(databaseOptions(loadConfig()));
 try {
   const report = await database.migrate();
-  console.log(report.applied.length ? `Applied: ${report.applied.join(", ")}` : `Up to date (${report.alreadyApplied} migrations).`);
+  console.log(
+    report.applied.length ? `Applied: ${report.applied.join(", ")}` : `Up to date (${report.alreadyApplied} migrations).`,
+  );
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;

@@ -7,7 +7,9 @@ const database = await openDatabase(databaseOptions(loadConfig()));
 try {
   await database.migrate();
   const seeded = await seedDemoData(database.prisma, { onlyIfEmpty: true });
-  console.log(seeded ? `Seeded. Log in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}` : "The database already has users: nothing seeded.");
+  console.log(
+    seeded ? `Seeded. Log in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}` : "The database already has users: nothing seeded.",
+  );
 } finally {
   await database.close();
 }

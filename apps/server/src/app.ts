@@ -13,7 +13,7 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyRequest } from "fastify";
+import Fastify, { type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
 import { fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
@@ -48,7 +48,7 @@ export async function buildApp({ config, database }: AppOptions) {
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
-    requestIdLogLabel: "requestId",
+    logController: new LogController({ requestIdLogLabel: "requestId" }),
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -61,7 +61,9 @@ export async function buildApp({ config, database }: AppOptions) {
   });
   app.setErrorHandler(fastifyErrorHandler);
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: "NOT_FOUND", message: `No route for ${request.method} ${request.url.split("?")[0]}`, requestId: request.id }),
+    reply
+      .status(404)
+      .send({ code: "NOT_FOUND", message: `No route for ${request.method} ${request.url.split("?")[0]}`, requestId: request.id }),
   );
 
   if (config.corsOrigins) {

@@ -1,7 +1,7 @@
-import type { DatabaseOptions } from "@crm/db";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { DatabaseOptions } from "@crm/db";
 import { z } from "zod";
 
 const booleanFromEnv = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");

@@ -1,7 +1,7 @@
 import { DEMO_LOGIN, seedDemoData } from "@crm/api";
 import { openDatabase } from "@crm/db";
-import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
 import { buildApp } from "./app.ts";
+import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
 
 async function main() {
   const config = loadConfig();

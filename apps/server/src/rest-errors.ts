@@ -64,7 +64,9 @@ export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest
         : error.message;
   if (request.url.startsWith("/trpc")) {
     // Shaped like a tRPC error so the tRPC client can read it.
-    return reply.status(status).send({ error: { message, code: -32_600, data: { code, httpStatus: status, requestId: request.id } } });
+    return reply
+      .status(status)
+      .send({ error: { message, code: -32_600, data: { code, httpStatus: status, requestId: request.id } } });
   }
   return reply.status(status).send({ code, message, requestId: request.id } satisfies RestError);
 }

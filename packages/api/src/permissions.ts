@@ -23,27 +23,20 @@ export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 const recordRead: Permission[] = ["leads:read", "members:read"];
 const recordWrite: Permission[] = [...recordRead, "leads:write"];
 const recordManage: Permission[] = [...recordWrite, "leads:delete", "leads:assign", "audit:read"];
-const administer: Permission[] = [
-  ...recordManage,
-  "members:manage",
-  "roles:manage",
-  "apiKeys:manage",
-  "organization:update",
-];
+const administer: Permission[] = [...recordManage, "members:manage", "roles:manage", "apiKeys:manage", "organization:update"];
 
 /**
  * The documented permission matrix of the built-in roles (README, "Roles"). Built-in roles read
  * their permissions from here, not from the database, so changing the matrix needs no migration.
  * Owners differ from admins by what only owners may do to owners (see members service).
  */
-export const BUILT_IN_ROLES: Record<BuiltInRoleKey, { name: string; description: string; permissions: Permission[] }> =
-  {
-    owner: { name: "Owner", description: "Full control, including over other owners", permissions: administer },
-    admin: { name: "Admin", description: "Manages members, roles, API keys and all records", permissions: administer },
-    manager: { name: "Manager", description: "Reads, writes, assigns and deletes all records", permissions: recordManage },
-    agent: { name: "Agent", description: "Reads and writes records", permissions: recordWrite },
-    viewer: { name: "Viewer", description: "Reads records", permissions: recordRead },
-  };
+export const BUILT_IN_ROLES: Record<BuiltInRoleKey, { name: string; description: string; permissions: Permission[] }> = {
+  owner: { name: "Owner", description: "Full control, including over other owners", permissions: administer },
+  admin: { name: "Admin", description: "Manages members, roles, API keys and all records", permissions: administer },
+  manager: { name: "Manager", description: "Reads, writes, assigns and deletes all records", permissions: recordManage },
+  agent: { name: "Agent", description: "Reads and writes records", permissions: recordWrite },
+  viewer: { name: "Viewer", description: "Reads records", permissions: recordRead },
+};
 
 export function isBuiltInRoleKey(key: string): key is BuiltInRoleKey {
   return (BUILT_IN_ROLE_KEYS as readonly string[]).includes(key);

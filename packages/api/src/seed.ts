@@ -1,14 +1,50 @@
 import type { PrismaClient } from "@crm/db";
 import { hashPassword } from "./auth/passwords.ts";
 import { BUILT_IN_ROLE_KEYS } from "./permissions.ts";
-import { createOrganization } from "./routers/organizations/service.ts";
 import { LEAD_SOURCES, LEAD_STATUSES } from "./routers/leads/schemas.ts";
+import { createOrganization } from "./routers/organizations/service.ts";
 
 export const DEMO_LOGIN = { email: "owner@demo.test", password: "demo-password-123" } as const;
 
-const FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Linus", "Radia", "Tim"];
-const LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Torvalds", "Perlman", "Berners-Lee"];
-const COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Cyberdyne", null];
+const FIRST_NAMES = [
+  "Ada",
+  "Grace",
+  "Alan",
+  "Edsger",
+  "Barbara",
+  "Donald",
+  "Frances",
+  "Ken",
+  "Margaret",
+  "Linus",
+  "Radia",
+  "Tim",
+];
+const LAST_NAMES = [
+  "Lovelace",
+  "Hopper",
+  "Turing",
+  "Dijkstra",
+  "Liskov",
+  "Knuth",
+  "Allen",
+  "Thompson",
+  "Hamilton",
+  "Torvalds",
+  "Perlman",
+  "Berners-Lee",
+];
+const COMPANIES = [
+  "Acme Corp",
+  "Globex",
+  "Initech",
+  "Umbrella",
+  "Hooli",
+  "Stark Industries",
+  "Wayne Enterprises",
+  "Cyberdyne",
+  null,
+];
 const TITLES = ["CEO", "CTO", "VP Sales", "Head of Operations", "Engineer", "Procurement Manager", null];
 const TAGS = ["enterprise", "smb", "priority", "newsletter", "trial", "partner"];
 

@@ -96,7 +96,10 @@ export async function rotateRefreshToken(db: PrismaClient, settings: AuthSetting
 }
 
 export async function revokeSession(db: Db, sessionId: string, reason: string): Promise<void> {
-  await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+  await db.session.updateMany({
+    where: { id: sessionId, revokedAt: null },
+    data: { revokedAt: new Date(), revokedReason: reason },
+  });
 }
 
 export async function revokeSessionsWhere(db: Db, where: Prisma.SessionWhereInput, reason: string): Promise<number> {

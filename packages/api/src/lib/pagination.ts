@@ -65,10 +65,7 @@ function decodeCursor(cursor: string, sort: SortSpec): CursorPayload {
  */
 export function keysetPage(sort: SortSpec, limit: number, cursor: string | undefined) {
   const comparison = sort.order === "asc" ? "gt" : "lt";
-  const orderBy = [
-    { [sort.field]: sort.nullable ? { sort: sort.order, nulls: "last" } : sort.order },
-    { id: sort.order },
-  ];
+  const orderBy = [{ [sort.field]: sort.nullable ? { sort: sort.order, nulls: "last" } : sort.order }, { id: sort.order }];
   let where: Record<string, unknown> = {};
   if (cursor) {
     const position = decodeCursor(cursor, sort);
@@ -77,10 +74,7 @@ export function keysetPage(sort: SortSpec, limit: number, cursor: string | undef
     if (value === null) {
       where = { [sort.field]: null, ...afterId };
     } else {
-      const beyond: Record<string, unknown>[] = [
-        { [sort.field]: { [comparison]: value } },
-        { [sort.field]: value, ...afterId },
-      ];
+      const beyond: Record<string, unknown>[] = [{ [sort.field]: { [comparison]: value } }, { [sort.field]: value, ...afterId }];
       if (sort.nullable) beyond.push({ [sort.field]: null });
       where = { OR: beyond };
     }

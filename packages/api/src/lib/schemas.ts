@@ -15,7 +15,11 @@ export const passwordSchema = z
 
 /** A trimmed, non-empty line of text. */
 export function text(max: number) {
-  return z.string().trim().min(1, { error: "must not be empty" }).max(max, { error: `must be at most ${max} characters` });
+  return z
+    .string()
+    .trim()
+    .min(1, { error: "must not be empty" })
+    .max(max, { error: `must be at most ${max} characters` });
 }
 
 export const okOutput = z.object({ ok: z.literal(true) });

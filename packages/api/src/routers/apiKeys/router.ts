@@ -1,6 +1,6 @@
+import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import type { Prisma } from "@crm/db";
 import { API_KEY_PREFIX, generateSecret, hashSecret } from "../../auth/tokens.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
@@ -31,7 +31,15 @@ async function findApiKeyInOrg(db: Prisma.TransactionClient, ctx: OrgContext, id
 
 export const apiKeysRouter = {
   list: permission("apiKeys:manage")
-    .meta({ openapi: { method: "GET", path: "/api-keys", tags, protect: true, summary: "API keys of the organization (secrets are never shown again)" } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/api-keys",
+        tags,
+        protect: true,
+        summary: "API keys of the organization (secrets are never shown again)",
+      },
+    })
     .output(z.object({ items: z.array(apiKeyOutput) }))
     .query(async ({ ctx }) => ({
       items: await ctx.db.apiKey.findMany({ where: { organizationId: ctx.org.id }, include, orderBy: { createdAt: "desc" } }),
@@ -44,7 +52,15 @@ export const apiKeysRouter = {
     .query(({ ctx, input }) => findApiKeyInOrg(ctx.db, ctx, input.id)),
 
   create: permission("apiKeys:manage")
-    .meta({ openapi: { method: "POST", path: "/api-keys", tags, protect: true, summary: "Create an API key; the secret is in this response only" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api-keys",
+        tags,
+        protect: true,
+        summary: "Create an API key; the secret is in this response only",
+      },
+    })
     .input(z.strictObject({ name: text(120), roleId: idSchema, expiresAt: z.coerce.date().optional() }))
     .output(apiKeyOutput.extend({ secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
@@ -72,7 +88,9 @@ export const apiKeysRouter = {
     }),
 
   revoke: permission("apiKeys:manage")
-    .meta({ openapi: { method: "POST", path: "/api-keys/{id}/revoke", tags, protect: true, summary: "Revoke an API key at once" } })
+    .meta({
+      openapi: { method: "POST", path: "/api-keys/{id}/revoke", tags, protect: true, summary: "Revoke an API key at once" },
+    })
     .input(idInput)
     .output(apiKeyOutput)
     .mutation(({ ctx, input }) =>
@@ -80,7 +98,13 @@ export const apiKeysRouter = {
         const before = await findApiKeyInOrg(tx, ctx, input.id);
         if (before.revokedAt) return before;
         const after = await tx.apiKey.update({ where: { id: before.id }, data: { revokedAt: new Date() }, include });
-        await writeAudit(tx, ctx, { action: "update", entityType: "apiKey", entityId: after.id, before: { revokedAt: null }, after: { revokedAt: after.revokedAt } });
+        await writeAudit(tx, ctx, {
+          action: "update",
+          entityType: "apiKey",
+          entityId: after.id,
+          before: { revokedAt: null },
+          after: { revokedAt: after.revokedAt },
+        });
         return after;
       }),
     ),

@@ -3,8 +3,8 @@ import { TRPCError } from "@trpc/server";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/passwords.ts";
 import { revokeSession, revokeSessionsWhere, rotateRefreshToken, startSession } from "../../auth/sessions.ts";
 import { conflict } from "../../errors.ts";
-import { permissionsOfRole } from "../../permissions.ts";
 import { okOutput } from "../../lib/schemas.ts";
+import { permissionsOfRole } from "../../permissions.ts";
 import { authedProcedure, publicProcedure } from "../../trpc.ts";
 import { createOrganization } from "../organizations/service.ts";
 import {
@@ -101,7 +101,15 @@ export const authRouter = {
     }),
 
   me: authedProcedure
-    .meta({ openapi: { method: "GET", path: "/auth/me", tags, protect: true, summary: "The caller, the active organization and their memberships" } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/auth/me",
+        tags,
+        protect: true,
+        summary: "The caller, the active organization and their memberships",
+      },
+    })
     .output(meOutput)
     .query(async ({ ctx }) => {
       const user = await ctx.db.user.findUniqueOrThrow({
@@ -120,7 +128,15 @@ export const authRouter = {
     }),
 
   changePassword: authedProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/change-password", tags, protect: true, summary: "Change password; signs out every other session" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/change-password",
+        tags,
+        protect: true,
+        summary: "Change password; signs out every other session",
+      },
+    })
     .input(changePasswordInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {

@@ -9,7 +9,15 @@ const tags = ["leads"];
 
 export const leadsRouter = {
   list: permission("leads:read")
-    .meta({ openapi: { method: "GET", path: "/leads", tags, protect: true, summary: "List leads: filters, keyword search, cursor pages" } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/leads",
+        tags,
+        protect: true,
+        summary: "List leads: filters, keyword search, cursor pages",
+      },
+    })
     .input(listLeadsInput)
     .output(pageOutputSchema(leadOutput))
     .query(({ ctx, input }) => listLeads(ctx.db, ctx, input)),

@@ -4,7 +4,16 @@ import { pageInputShape } from "../../lib/pagination.ts";
 import { emailSchema, idSchema, text } from "../../lib/schemas.ts";
 
 export const LEAD_STATUSES = ["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost", "unqualified"] as const;
-export const LEAD_SOURCES = ["website", "referral", "social", "email_campaign", "event", "cold_call", "partner", "other"] as const;
+export const LEAD_SOURCES = [
+  "website",
+  "referral",
+  "social",
+  "email_campaign",
+  "event",
+  "cold_call",
+  "partner",
+  "other",
+] as const;
 
 export const leadStatusSchema = z.enum(LEAD_STATUSES);
 export const leadSourceSchema = z.enum(LEAD_SOURCES);
@@ -36,7 +45,11 @@ const writableFields = {
 };
 
 export const createLeadInput = z.strictObject(writableFields);
-export const updateLeadInput = z.strictObject({ id: idSchema, ...writableFields, firstName: writableFields.firstName.optional() });
+export const updateLeadInput = z.strictObject({
+  id: idSchema,
+  ...writableFields,
+  firstName: writableFields.firstName.optional(),
+});
 
 export const LEAD_SORT_FIELDS = ["createdAt", "updatedAt", "score", "firstName", "lastName"] as const;
 

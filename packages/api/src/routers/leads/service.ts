@@ -35,7 +35,7 @@ async function checkAssignee(db: Tx, ctx: OrgContext, assignedToId: string | nul
   const member = await db.membership.findUnique({
     where: { organizationId_userId: { organizationId: ctx.org.id, userId: assignedToId } },
   });
-  if (!member || member.status !== "active") {
+  if (member?.status !== "active") {
     throw badRequest("assignedToId", "is not an active member of this organization");
   }
 }
@@ -56,7 +56,11 @@ export function listLeadsWhere(ctx: OrgContext, input: ListLeadsInput): Prisma.L
 }
 
 export async function listLeads(db: Tx, ctx: OrgContext, input: ListLeadsInput) {
-  const page = keysetPage({ field: input.sortBy, order: input.sortOrder, ...SORT_TYPES[input.sortBy] }, input.limit, input.cursor);
+  const page = keysetPage(
+    { field: input.sortBy, order: input.sortOrder, ...SORT_TYPES[input.sortBy] },
+    input.limit,
+    input.cursor,
+  );
   const rows = await db.lead.findMany({
     where: { AND: [listLeadsWhere(ctx, input), page.where] },
     orderBy: page.orderBy as Prisma.LeadOrderByWithRelationInput[],
@@ -87,7 +91,10 @@ export async function updateLead(tx: Tx, ctx: OrgContext, input: UpdateLeadInput
 
 export async function softDeleteLead(tx: Tx, ctx: OrgContext, id: string) {
   const before = await findLead(tx, ctx, id);
-  const after = await tx.lead.update({ where: { id: before.id }, data: { deletedAt: new Date(), updatedById: ctx.actor.userId } });
+  const after = await tx.lead.update({
+    where: { id: before.id },
+    data: { deletedAt: new Date(), updatedById: ctx.actor.userId },
+  });
   await writeAudit(tx, ctx, { action: "delete", entityType: "lead", entityId: id, before, after });
   return after;
 }

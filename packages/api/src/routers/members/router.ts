@@ -1,5 +1,5 @@
-import type { TRPCRouterRecord } from "@trpc/server";
 import type { Prisma } from "@crm/db";
+import type { TRPCRouterRecord } from "@trpc/server";
 import { keysetPage, pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
 import { permission } from "../../trpc.ts";
@@ -46,25 +46,51 @@ export const membersRouter = {
     .query(({ ctx, input }) => findMemberInOrg(ctx.db, ctx, input.id)),
 
   add: permission("members:manage")
-    .meta({ openapi: { method: "POST", path: "/members", tags, protect: true, summary: "Add an existing user by email with a role" } })
+    .meta({
+      openapi: { method: "POST", path: "/members", tags, protect: true, summary: "Add an existing user by email with a role" },
+    })
     .input(addMemberInput)
     .output(memberOutput)
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => addMember(tx, ctx, input))),
 
   update: permission("members:manage")
-    .meta({ openapi: { method: "PATCH", path: "/members/{id}", tags, protect: true, summary: "Change a member's role, department or title" } })
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/members/{id}",
+        tags,
+        protect: true,
+        summary: "Change a member's role, department or title",
+      },
+    })
     .input(updateMemberInput)
     .output(memberOutput)
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => updateMember(tx, ctx, input))),
 
   deactivate: permission("members:manage")
-    .meta({ openapi: { method: "POST", path: "/members/{id}/deactivate", tags, protect: true, summary: "Deactivate a member and end their sessions here" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/members/{id}/deactivate",
+        tags,
+        protect: true,
+        summary: "Deactivate a member and end their sessions here",
+      },
+    })
     .input(idInput)
     .output(memberOutput)
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => setMemberStatus(tx, ctx, input.id, "deactivated"))),
 
   reactivate: permission("members:manage")
-    .meta({ openapi: { method: "POST", path: "/members/{id}/reactivate", tags, protect: true, summary: "Reactivate a deactivated member" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/members/{id}/reactivate",
+        tags,
+        protect: true,
+        summary: "Reactivate a deactivated member",
+      },
+    })
     .input(idInput)
     .output(memberOutput)
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => setMemberStatus(tx, ctx, input.id, "active"))),

@@ -11,7 +11,10 @@ export const memberInclude = {
 } as const;
 
 export async function findMemberInOrg(tx: Prisma.TransactionClient, ctx: OrgContext, membershipId: string) {
-  const member = await tx.membership.findFirst({ where: { id: membershipId, organizationId: ctx.org.id }, include: memberInclude });
+  const member = await tx.membership.findFirst({
+    where: { id: membershipId, organizationId: ctx.org.id },
+    include: memberInclude,
+  });
   if (!member) throw notFound("Member");
   return member;
 }
@@ -24,7 +27,11 @@ async function lockOrganization(tx: Prisma.TransactionClient, organizationId: st
   await tx.$queryRaw`SELECT 1 FROM "Organization" WHERE id = ${organizationId}::uuid FOR UPDATE`;
 }
 
-async function assertNotLastOwner(tx: Prisma.TransactionClient, ctx: OrgContext, member: { role: { key: string }; status: string }) {
+async function assertNotLastOwner(
+  tx: Prisma.TransactionClient,
+  ctx: OrgContext,
+  member: { role: { key: string }; status: string },
+) {
   if (member.role.key !== "owner" || member.status !== "active") return;
   const owners = await tx.membership.count({
     where: { organizationId: ctx.org.id, status: "active", role: { key: "owner", isBuiltIn: true } },
@@ -36,18 +43,30 @@ function assertMayManage(ctx: OrgContext, member: { role: { key: string } }) {
   if (member.role.key === "owner" && !callerIsOwner(ctx)) throw forbidden("Only an owner can change another owner");
 }
 
-export async function addMember(db: Prisma.TransactionClient, ctx: OrgContext, input: { email: string; roleId: string; department?: string; title?: string }) {
+export async function addMember(
+  db: Prisma.TransactionClient,
+  ctx: OrgContext,
+  input: { email: string; roleId: string; department?: string; title?: string },
+) {
   const role = await findRoleInOrg(db, ctx, input.roleId);
   assertCanGrant(ctx, role);
   const user = await db.user.findUnique({ where: { email: input.email } });
-  if (!user || !user.isActive) throw notFound("User with this email");
-  const existing = await db.membership.findUnique({ where: { organizationId_userId: { organizationId: ctx.org.id, userId: user.id } } });
+  if (!user?.isActive) throw notFound("User with this email");
+  const existing = await db.membership.findUnique({
+    where: { organizationId_userId: { organizationId: ctx.org.id, userId: user.id } },
+  });
   if (existing) throw conflict(`email: ${input.email} is already a member of this organization (member ${existing.id})`);
   const member = await db.membership.create({
     data: { organizationId: ctx.org.id, userId: user.id, roleId: role.id, department: input.department, title: input.title },
     include: memberInclude,
   });
-  await writeAudit(db, ctx, { action: "create", entityType: "membership", entityId: member.id, before: null, after: flat(member) });
+  await writeAudit(db, ctx, {
+    action: "create",
+    entityType: "membership",
+    entityId: member.id,
+    before: null,
+    after: flat(member),
+  });
   return member;
 }
 
@@ -69,11 +88,22 @@ export async function updateMember(
     data: { roleId: input.roleId, department: input.department, title: input.title },
     include: memberInclude,
   });
-  await writeAudit(tx, ctx, { action: "update", entityType: "membership", entityId: after.id, before: flat(before), after: flat(after) });
+  await writeAudit(tx, ctx, {
+    action: "update",
+    entityType: "membership",
+    entityId: after.id,
+    before: flat(before),
+    after: flat(after),
+  });
   return after;
 }
 
-export async function setMemberStatus(tx: Prisma.TransactionClient, ctx: OrgContext, id: string, status: "active" | "deactivated") {
+export async function setMemberStatus(
+  tx: Prisma.TransactionClient,
+  ctx: OrgContext,
+  id: string,
+  status: "active" | "deactivated",
+) {
   await lockOrganization(tx, ctx.org.id);
   const before = await findMemberInOrg(tx, ctx, id);
   assertMayManage(ctx, before);
@@ -82,10 +112,22 @@ export async function setMemberStatus(tx: Prisma.TransactionClient, ctx: OrgCont
   if (status === "deactivated") {
     await revokeSessionsWhere(tx, { userId: after.user.id, organizationId: ctx.org.id }, "membership_deactivated");
   }
-  await writeAudit(tx, ctx, { action: "update", entityType: "membership", entityId: id, before: flat(before), after: flat(after) });
+  await writeAudit(tx, ctx, {
+    action: "update",
+    entityType: "membership",
+    entityId: id,
+    before: flat(before),
+    after: flat(after),
+  });
   return after;
 }
 
 function flat(member: { roleId: string; department: string | null; title: string | null; status: string; userId: string }) {
-  return { userId: member.userId, roleId: member.roleId, department: member.department, title: member.title, status: member.status };
+  return {
+    userId: member.userId,
+    roleId: member.roleId,
+    department: member.department,
+    title: member.title,
+    status: member.status,
+  };
 }

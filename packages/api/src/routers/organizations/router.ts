@@ -16,7 +16,9 @@ export const organizationsRouter = {
     .meta({ openapi: { method: "POST", path: "/organizations", tags, protect: true, summary: "Create an organization you own" } })
     .input(createOrganizationInput)
     .output(organizationOutput)
-    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => createOrganization(tx, { name: input.name, ownerUserId: ctx.user.id }))),
+    .mutation(({ ctx, input }) =>
+      ctx.db.$transaction((tx) => createOrganization(tx, { name: input.name, ownerUserId: ctx.user.id })),
+    ),
 
   listMine: authedProcedure
     .meta({ openapi: { method: "GET", path: "/organizations", tags, protect: true, summary: "Organizations you belong to" } })
@@ -43,7 +45,9 @@ export const organizationsRouter = {
     }),
 
   update: permission("organization:update")
-    .meta({ openapi: { method: "PATCH", path: "/organizations/{id}", tags, protect: true, summary: "Rename the active organization" } })
+    .meta({
+      openapi: { method: "PATCH", path: "/organizations/{id}", tags, protect: true, summary: "Rename the active organization" },
+    })
     .input(updateOrganizationInput)
     .output(organizationOutput)
     .mutation(async ({ ctx, input }) => {
@@ -58,14 +62,22 @@ export const organizationsRouter = {
     }),
 
   switch: authedProcedure
-    .meta({ openapi: { method: "POST", path: "/organizations/{id}/switch", tags, protect: true, summary: "Act in another of your organizations: returns new tokens" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/organizations/{id}/switch",
+        tags,
+        protect: true,
+        summary: "Act in another of your organizations: returns new tokens",
+      },
+    })
     .input(idInput)
     .output(tokenPairOutput)
     .mutation(async ({ ctx, input }) => {
       const membership = await ctx.db.membership.findUnique({
         where: { organizationId_userId: { organizationId: input.id, userId: ctx.user.id } },
       });
-      if (!membership || membership.status !== "active") throw notFound("Organization");
+      if (membership?.status !== "active") throw notFound("Organization");
       return switchSessionOrganization(ctx.db, ctx.auth, ctx.sessionId, input.id);
     }),
 } satisfies TRPCRouterRecord;

@@ -1,8 +1,8 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { conflict, forbidden } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { idInput, okOutput } from "../../lib/schemas.ts";
-import { conflict, forbidden } from "../../errors.ts";
 import { BUILT_IN_ROLE_KEYS, BUILT_IN_ROLES, isBuiltInRoleKey, PERMISSIONS, permissionsOfRole } from "../../permissions.ts";
 import { orgProcedure, permission } from "../../trpc.ts";
 import { createRoleInput, permissionsOutput, roleOutput, updateRoleInput } from "./schemas.ts";
@@ -17,7 +17,15 @@ function present<T extends { key: string; isBuiltIn: boolean; permissions: strin
 
 export const rolesRouter = {
   permissions: orgProcedure
-    .meta({ openapi: { method: "GET", path: "/roles/permissions", tags, protect: true, summary: "Every permission and the built-in role matrix" } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/roles/permissions",
+        tags,
+        protect: true,
+        summary: "Every permission and the built-in role matrix",
+      },
+    })
     .output(permissionsOutput)
     .query(() => ({
       permissions: [...PERMISSIONS],
@@ -28,7 +36,10 @@ export const rolesRouter = {
     .meta({ openapi: { method: "GET", path: "/roles", tags, protect: true, summary: "Roles of the organization" } })
     .output(z.object({ items: z.array(roleOutput) }))
     .query(async ({ ctx }) => {
-      const roles = await ctx.db.role.findMany({ where: { organizationId: ctx.org.id }, orderBy: [{ isBuiltIn: "desc" }, { createdAt: "asc" }] });
+      const roles = await ctx.db.role.findMany({
+        where: { organizationId: ctx.org.id },
+        orderBy: [{ isBuiltIn: "desc" }, { createdAt: "asc" }],
+      });
       return { items: roles.map(present) };
     }),
 
@@ -53,7 +64,15 @@ export const rolesRouter = {
     }),
 
   update: permission("roles:manage")
-    .meta({ openapi: { method: "PATCH", path: "/roles/{id}", tags, protect: true, summary: "Rename a custom role or change its permissions" } })
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/roles/{id}",
+        tags,
+        protect: true,
+        summary: "Rename a custom role or change its permissions",
+      },
+    })
     .input(updateRoleInput)
     .output(roleOutput)
     .mutation(async ({ ctx, input }) => {
@@ -76,7 +95,8 @@ export const rolesRouter = {
       await ctx.db.$transaction(async (tx) => {
         const role = await findRoleInOrg(tx, ctx, input.id);
         if (role.isBuiltIn) throw forbidden("Built-in roles cannot be deleted");
-        const inUse = (await tx.membership.count({ where: { roleId: role.id } })) + (await tx.apiKey.count({ where: { roleId: role.id } }));
+        const inUse =
+          (await tx.membership.count({ where: { roleId: role.id } })) + (await tx.apiKey.count({ where: { roleId: role.id } }));
         if (inUse > 0) throw conflict("This role is still held by members or API keys; reassign them first");
         await tx.role.delete({ where: { id: role.id } });
         await writeAudit(tx, ctx, { action: "delete", entityType: "role", entityId: role.id, before: role, after: null });

@@ -38,5 +38,7 @@ export const updateRoleInput = z.strictObject({
 
 export const permissionsOutput = z.object({
   permissions: z.array(z.string()),
-  builtInRoles: z.array(z.object({ key: z.string(), name: z.string(), description: z.string(), permissions: z.array(z.string()) })),
+  builtInRoles: z.array(
+    z.object({ key: z.string(), name: z.string(), description: z.string(), permissions: z.array(z.string()) }),
+  ),
 });

@@ -1,6 +1,6 @@
+import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import type { Prisma } from "@crm/db";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { conflict, forbidden, notFound } from "../../errors.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
@@ -27,7 +27,9 @@ function isSelf(ctx: OrgContext, userId: string) {
 
 export const usersRouter = {
   list: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/users", tags, protect: true, summary: "Users who are members of the organization" } })
+    .meta({
+      openapi: { method: "GET", path: "/users", tags, protect: true, summary: "Users who are members of the organization" },
+    })
     .input(
       z.strictObject({
         ...pageInputShape,
@@ -60,7 +62,15 @@ export const usersRouter = {
     .query(async ({ ctx, input }) => (await findUserInOrg(ctx.db, ctx, input.id)).user),
 
   update: permission("members:read")
-    .meta({ openapi: { method: "PATCH", path: "/users/{id}", tags, protect: true, summary: "Rename yourself, or a member (members:manage)" } })
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/users/{id}",
+        tags,
+        protect: true,
+        summary: "Rename yourself, or a member (members:manage)",
+      },
+    })
     .input(z.strictObject({ id: idSchema, name: text(120).optional() }))
     .output(userOutput)
     .mutation(async ({ ctx, input }) => {
@@ -72,13 +82,22 @@ export const usersRouter = {
     }),
 
   delete: permission("members:read")
-    .meta({ openapi: { method: "DELETE", path: "/users/{id}", tags, protect: true, summary: "Deactivate: yourself everywhere, or a member in this organization (members:manage)" } })
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/users/{id}",
+        tags,
+        protect: true,
+        summary: "Deactivate: yourself everywhere, or a member in this organization (members:manage)",
+      },
+    })
     .input(idInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
       const membership = await findUserInOrg(ctx.db, ctx, input.id);
       if (!isSelf(ctx, input.id)) {
-        if (!ctx.permissions.has("members:manage")) throw forbidden("Missing permission members:manage to deactivate another user");
+        if (!ctx.permissions.has("members:manage"))
+          throw forbidden("Missing permission members:manage to deactivate another user");
         await ctx.db.$transaction((tx) => setMemberStatus(tx, ctx, membership.id, "deactivated"));
         return { ok: true as const };
       }
@@ -88,8 +107,11 @@ export const usersRouter = {
           select: { organizationId: true },
         });
         for (const { organizationId } of soleOwnerships) {
-          const owners = await tx.membership.count({ where: { organizationId, status: "active", role: { key: "owner", isBuiltIn: true } } });
-          if (owners <= 1) throw conflict(`You are the last owner of organization ${organizationId}; make another member owner first`);
+          const owners = await tx.membership.count({
+            where: { organizationId, status: "active", role: { key: "owner", isBuiltIn: true } },
+          });
+          if (owners <= 1)
+            throw conflict(`You are the last owner of organization ${organizationId}; make another member owner first`);
         }
         await tx.user.update({ where: { id: input.id }, data: { isActive: false } });
         await revokeSessionsWhere(tx, { userId: input.id }, "user_deactivated");

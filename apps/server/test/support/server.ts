@@ -1,0 +1,127 @@
+import { randomBytes } from "node:crypto";
+import { type CrmClient, type CrmClientOptions, createCrmClient } from "@crm/client";
+import { type Database, openDatabase } from "@crm/db";
+import { inject } from "vitest";
+import { buildApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { cloneTemplate, dropDatabase } from "./postgres.ts";
+
+export const PASSWORD = "correct horse battery staple";
+
+export interface RestResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface TestUser {
+  client: CrmClient;
+  email: string;
+  userId: string;
+  orgId: string;
+  /** The current access token (changes when the client refreshes or switches). */
+  token(): string;
+}
+
+/** Opens an isolated, migrated database: a copy of the run's template on PostgreSQL, or an in-memory PGlite. */
+export async function openTestDatabase(): Promise<{ database: Database; dispose(): Promise<void> }> {
+  const baseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  const template = inject("postgresTemplate");
+  if (baseUrl && template) {
+    const copy = await cloneTemplate(baseUrl, template);
+    const database = await openDatabase({ kind: "postgres", url: copy.url, poolSize: 5 });
+    return {
+      database,
+      async dispose() {
+        await database.close();
+        await dropDatabase(baseUrl, copy.name);
+      },
+    };
+  }
+  const database = await openDatabase({ kind: "pglite" });
+  await database.migrate();
+  return { database, dispose: () => database.close() };
+}
+
+/** The real Fastify server on a random local port, over an isolated database. */
+export async function startTestServer(env: Record<string, string> = {}) {
+  const { database, dispose } = await openTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    JWT_SECRET: randomBytes(32).toString("hex"),
+    LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+    ...env,
+  });
+  const app = await buildApp({ config, database });
+  const address = await app.listen({ host: "127.0.0.1", port: 0 });
+
+  const client = (options: Partial<CrmClientOptions> = {}) => createCrmClient({ url: address, ...options });
+
+  async function rest<T = any>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<RestResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers["content-type"] ??= "application/json";
+    const response = await fetch(`${address}/api/v1${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  let counter = 0;
+  /** Signs up a new user, who owns a new organization. */
+  async function signup(name = "user"): Promise<TestUser> {
+    const email = `${name.toLowerCase().replace(/\W/g, "")}-${++counter}-${randomBytes(3).toString("hex")}@test.dev`;
+    const userClient = client();
+    const session = await userClient.$session.signup({ email, password: PASSWORD, name, organizationName: `${name} org` });
+    return userFrom(userClient, email, session.user.id, session.organization.id);
+  }
+
+  function userFrom(userClient: CrmClient, email: string, userId: string, orgId: string): TestUser {
+    return {
+      client: userClient,
+      email,
+      userId,
+      orgId,
+      token: () => userClient.$session.tokens?.accessToken ?? "",
+    };
+  }
+
+  /** A new user added to `owner`'s organization with a built-in role, logged in there. */
+  async function member(owner: TestUser, roleKey: string, name = roleKey): Promise<TestUser & { membershipId: string }> {
+    const user = await signup(name);
+    const roles = await owner.client.roles.list.query();
+    const role = roles.items.find((r) => r.key === roleKey);
+    if (!role) throw new Error(`no role ${roleKey}`);
+    const membership = await owner.client.members.add.mutate({ email: user.email, roleId: role.id });
+    const memberClient = client();
+    await memberClient.$session.login({ email: user.email, password: PASSWORD, organizationId: owner.orgId });
+    return { ...userFrom(memberClient, user.email, user.userId, owner.orgId), membershipId: membership.id };
+  }
+
+  return {
+    url: address,
+    app,
+    database,
+    prisma: database.prisma,
+    client,
+    rest,
+    signup,
+    member,
+    async close() {
+      await app.close();
+      await dispose();
+    },
+  };
+}
+
+export type TestServer = Awaited<ReturnType<typeof startTestServer>>;

@@ -1,0 +1,78 @@
+/** Tokens as the API returns them from signup, login, refresh and organization switch. */
+export interface SessionTokens {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+type Refresher = (refreshToken: string) => Promise<SessionTokens>;
+
+const EXPIRY_MARGIN_MS = 30_000;
+
+function accessTokenExpiry(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+    return typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Holds the caller's credential and keeps a user session fresh: an access token about to expire is
+ * refreshed before the request, concurrent callers share one refresh, and rotated tokens are
+ * handed to `onTokens` so the caller can persist them.
+ */
+export class ClientSession {
+  private tokens: SessionTokens | undefined;
+  private refreshing: Promise<void> | undefined;
+  private refresher: Refresher | undefined;
+
+  constructor(
+    private readonly apiKey: string | undefined,
+    tokens: SessionTokens | undefined,
+    private readonly onTokens?: (tokens: SessionTokens) => void,
+  ) {
+    this.tokens = tokens;
+  }
+
+  /** Set by the client once its tRPC proxy exists (refreshing goes through the API itself). */
+  useRefresher(refresher: Refresher) {
+    this.refresher = refresher;
+  }
+
+  set(tokens: SessionTokens | undefined) {
+    this.tokens = tokens;
+    if (tokens) this.onTokens?.(tokens);
+  }
+
+  get current(): SessionTokens | undefined {
+    return this.tokens;
+  }
+
+  canRefresh(): boolean {
+    return !this.apiKey && Boolean(this.tokens?.refreshToken && this.refresher);
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.canRefresh()) throw new Error("No refresh token to refresh the session with");
+    this.refreshing ??= (async () => {
+      try {
+        const refreshToken = this.tokens?.refreshToken as string;
+        this.set(await (this.refresher as Refresher)(refreshToken));
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  async authorization(): Promise<string | undefined> {
+    if (this.apiKey) return `Bearer ${this.apiKey}`;
+    if (!this.tokens) return undefined;
+    const expiry = accessTokenExpiry(this.tokens.accessToken);
+    if (expiry !== undefined && expiry - Date.now() < EXPIRY_MARGIN_MS && this.canRefresh()) {
+      await this.refresh().catch(() => {});
+    }
+    return `Bearer ${this.tokens.accessToken}`;
+  }
+}
