@@ -22,11 +22,15 @@ if (!name) {
 
 const require = createRequire(import.meta.url);
 const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), {
-  "./schema_engine_bg.js": runtime as unknown as WebAssembly.ModuleImports,
-});
+// Node 20 cannot import .wasm as an ES module, so the engine's glue is wired up by hand.
+interface WasmGlobals {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: { __wbindgen_start(): void } };
+}
+const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmGlobals }).WebAssembly;
+const instance = new Instance(new Module(readFileSync(wasmPath)), { "./schema_engine_bg.js": runtime });
 runtime.__wbg_set_wasm(instance.exports);
-(instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();
+instance.exports.__wbindgen_start();
 
 const files = readdirSync(schemaDir)
   .filter((file) => file.endsWith(".prisma"))
