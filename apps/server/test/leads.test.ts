@@ -29,7 +29,7 @@ describe("leads through the typed client", () => {
     expect(page.items.map((lead) => lead.id)).toEqual([created.id]);
 
     const updated = await owner.client.leads.update.mutate({ id: created.id, status: "contacted", phone: "+44 20 7946 0000" });
-    expect(updated).toMatchObject({ status: "contacted", phone: "+44 20 7946 0000", updatedById: owner.userId });
+    expect(updated).toMatchObject({ status: "contacted", phone: "+442079460000", updatedById: owner.userId });
 
     const deleted = await owner.client.leads.delete.mutate({ id: created.id });
     expect(deleted.deletedAt).toBeInstanceOf(Date);
@@ -38,9 +38,10 @@ describe("leads through the typed client", () => {
 
     const audit = await server.prisma.auditLog.findMany({ where: { entityId: created.id }, orderBy: { createdAt: "asc" } });
     expect(audit.map((entry) => entry.action)).toEqual(["create", "update", "delete"]);
-    expect(audit[1]?.changes).toEqual({
+    expect(audit[1]?.changes).toMatchObject({
       status: { before: "new", after: "contacted" },
-      phone: { before: null, after: "+44 20 7946 0000" },
+      phone: { before: null, after: "+442079460000" },
+      score: { before: created.score, after: created.score + 5 },
     });
     expect(audit.every((entry) => entry.actorUserId === owner.userId && entry.organizationId === owner.orgId)).toBe(true);
   });

@@ -2,6 +2,7 @@ import type { PrismaClient } from "@crm/db";
 import { hashPassword } from "./auth/passwords.ts";
 import { BUILT_IN_ROLE_KEYS } from "./permissions.ts";
 import { LEAD_SOURCES, LEAD_STATUSES } from "./routers/leads/schemas.ts";
+import { derivedLeadFields } from "./routers/leads/service.ts";
 import { createOrganization } from "./routers/organizations/service.ts";
 
 export const DEMO_LOGIN = { email: "owner@demo.test", password: "demo-password-123" } as const;
@@ -79,16 +80,23 @@ export async function seedDemoData(db: PrismaClient, options: { onlyIfEmpty?: bo
         data: Array.from({ length: leadCount }, (_, i) => {
           const firstName = FIRST_NAMES[i % FIRST_NAMES.length] ?? "Ada";
           const lastName = LAST_NAMES[(i * 7) % LAST_NAMES.length] ?? "Lovelace";
-          return {
-            organizationId: organization.id,
+          const lead = {
             firstName,
             lastName,
             email: `${firstName}.${lastName}.${i}@example.com`.toLowerCase(),
+            phone: i % 3 === 0 ? `+1202555${String(1000 + i).slice(-4)}` : null,
             companyName: COMPANIES[i % COMPANIES.length] ?? null,
             jobTitle: TITLES[i % TITLES.length] ?? null,
-            status: LEAD_STATUSES[i % LEAD_STATUSES.length] ?? "new",
             source: LEAD_SOURCES[(i * 3) % LEAD_SOURCES.length] ?? "other",
             tags: [TAGS[i % TAGS.length] ?? "smb"],
+            callAttempts: i % 4,
+            lastContactedAt: i % 4 ? new Date(Date.now() - i * 86_400_000) : null,
+          };
+          return {
+            ...lead,
+            ...derivedLeadFields(lead, 0),
+            organizationId: organization.id,
+            status: LEAD_STATUSES[i % LEAD_STATUSES.length] ?? "new",
             assignedToId: assignees[i % assignees.length] ?? null,
             createdById: owner.id,
             createdAt: new Date(Date.now() - i * 3_600_000),

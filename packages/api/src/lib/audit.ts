@@ -57,3 +57,21 @@ export async function writeAudit(db: Prisma.TransactionClient, ctx: OrgContext, 
     },
   });
 }
+
+/** Many entries in one statement (bulk operations); same rules as writeAudit. */
+export async function writeAuditMany(db: Prisma.TransactionClient, ctx: OrgContext, entries: AuditEntry[]): Promise<void> {
+  const data = entries
+    .map((entry) => ({ entry, changes: diffSnapshots(entry.before, entry.after) }))
+    .filter(({ entry, changes }) => entry.action !== "update" || Object.keys(changes).length > 0)
+    .map(({ entry, changes }) => ({
+      organizationId: ctx.org.id,
+      actorUserId: ctx.actor.userId,
+      actorApiKeyId: ctx.actor.apiKeyId,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      changes: changes as Prisma.InputJsonValue,
+      requestId: ctx.requestId,
+    }));
+  if (data.length) await db.auditLog.createMany({ data });
+}

@@ -16,3 +16,12 @@ export function multiValue<T extends z.ZodType>(item: T, max = 20) {
     z.array(item).min(1).max(max),
   );
 }
+
+/** A boolean filter: `true`/`false` from tRPC, or the strings "true"/"false" from a REST query. */
+export const booleanFilter = z.preprocess(
+  (value) => (value === "true" ? true : value === "false" ? false : value),
+  z.boolean({ error: "must be true or false" }),
+);
+
+/** A date filter: a Date from tRPC, an ISO 8601 string from REST. */
+export const dateFilter = z.coerce.date({ error: "must be an ISO 8601 date or date-time" });

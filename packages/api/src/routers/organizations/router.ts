@@ -6,6 +6,7 @@ import { writeAudit } from "../../lib/audit.ts";
 import { idInput } from "../../lib/schemas.ts";
 import { authedProcedure, permission } from "../../trpc.ts";
 import { tokenPairOutput } from "../auth/schemas.ts";
+import { forgetHotThreshold } from "../leads/present.ts";
 import { createOrganizationInput, myOrganizationOutput, organizationOutput, updateOrganizationInput } from "./schemas.ts";
 import { createOrganization } from "./service.ts";
 
@@ -53,12 +54,17 @@ export const organizationsRouter = {
     .mutation(async ({ ctx, input }) => {
       // Only the organization of the credential can be changed: another id reads as not found.
       if (input.id !== ctx.org.id) throw notFound("Organization");
-      return ctx.db.$transaction(async (tx) => {
+      const organization = await ctx.db.$transaction(async (tx) => {
         const before = await tx.organization.findUniqueOrThrow({ where: { id: ctx.org.id } });
-        const after = await tx.organization.update({ where: { id: ctx.org.id }, data: { name: input.name } });
+        const after = await tx.organization.update({
+          where: { id: ctx.org.id },
+          data: { name: input.name, leadHotThreshold: input.leadHotThreshold },
+        });
         await writeAudit(tx, ctx, { action: "update", entityType: "organization", entityId: after.id, before, after });
         return after;
       });
+      forgetHotThreshold(ctx.org.id);
+      return organization;
     }),
 
   switch: authedProcedure

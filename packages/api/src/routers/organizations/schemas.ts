@@ -5,6 +5,8 @@ export const organizationOutput = z.object({
   id: z.uuid(),
   name: z.string(),
   slug: z.string(),
+  /** Leads scoring at or above this are hot. */
+  leadHotThreshold: z.number().int(),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -15,5 +17,9 @@ export const myOrganizationOutput = organizationOutput.extend({
 });
 
 export const createOrganizationInput = z.strictObject({ name: text(120) });
-export const updateOrganizationInput = z.strictObject({ id: idSchema, name: text(120).optional() });
+export const updateOrganizationInput = z.strictObject({
+  id: idSchema,
+  name: text(120).optional(),
+  leadHotThreshold: z.number().int().min(1).max(100).optional(),
+});
 export const switchOrganizationInput = z.strictObject({ organizationId: idSchema });

@@ -1,0 +1,109 @@
+import type { Lead, Prisma } from "@crm/db";
+import { conflict } from "../../errors.ts";
+import { writeAudit } from "../../lib/audit.ts";
+import { keysetPage } from "../../lib/pagination.ts";
+import type { OrgContext } from "../../trpc.ts";
+import { auditable, changeLead, checkEmailFree, findLead, findLiveLead } from "./service.ts";
+
+type Tx = Prisma.TransactionClient;
+
+export async function setLeadActive(tx: Tx, ctx: OrgContext, id: string, isActive: boolean) {
+  return changeLead(tx, ctx, await findLiveLead(tx, ctx, id), { isActive });
+}
+
+export async function softDeleteLead(tx: Tx, ctx: OrgContext, id: string) {
+  const before = await findLiveLead(tx, ctx, id);
+  const after = await tx.lead.update({ where: { id }, data: { deletedAt: new Date(), updatedById: ctx.actor.userId } });
+  await writeAudit(tx, ctx, {
+    action: "delete",
+    entityType: "lead",
+    entityId: id,
+    before: auditable(before),
+    after: auditable(after),
+  });
+  return after;
+}
+
+export async function restoreLead(tx: Tx, ctx: OrgContext, id: string) {
+  const before = await findLead(tx, ctx, id, { deleted: true });
+  await checkEmailFree(tx, ctx, before.email, id);
+  const after = await tx.lead.update({ where: { id }, data: { deletedAt: null, updatedById: ctx.actor.userId } });
+  await writeAudit(tx, ctx, {
+    action: "restore",
+    entityType: "lead",
+    entityId: id,
+    before: auditable(before),
+    after: auditable(after),
+  });
+  return after;
+}
+
+/** Permanent deletion: the row and its notes go; the audit trail keeps what it was. */
+export async function purgeLead(tx: Tx, ctx: OrgContext, id: string) {
+  const before = await findLead(tx, ctx, id);
+  await tx.lead.delete({ where: { id } });
+  await writeAudit(tx, ctx, { action: "purge", entityType: "lead", entityId: id, before: auditable(before), after: null });
+}
+
+export async function qualifyLead(tx: Tx, ctx: OrgContext, id: string) {
+  const before = await findLiveLead(tx, ctx, id);
+  if (before.status === "won" || before.status === "lost") throw conflict(`status: a ${before.status} lead cannot be qualified`);
+  return changeLead(tx, ctx, before, { status: "qualified", disqualificationReason: null });
+}
+
+export async function disqualifyLead(tx: Tx, ctx: OrgContext, id: string, reason: string) {
+  const before = await findLiveLead(tx, ctx, id);
+  if (before.status === "won") throw conflict("status: a won lead cannot be disqualified");
+  return changeLead(tx, ctx, before, { status: "unqualified", disqualificationReason: reason });
+}
+
+async function createNote(tx: Tx, ctx: OrgContext, lead: Lead, body: string) {
+  return tx.leadNote.create({
+    data: {
+      organizationId: ctx.org.id,
+      leadId: lead.id,
+      body,
+      authorUserId: ctx.actor.userId,
+      authorApiKeyId: ctx.actor.apiKeyId,
+    },
+  });
+}
+
+export async function addLeadNote(tx: Tx, ctx: OrgContext, id: string, body: string) {
+  const lead = await findLiveLead(tx, ctx, id);
+  const note = await createNote(tx, ctx, lead, body);
+  // Notes count towards engagement, so the score moves.
+  await changeLead(tx, ctx, lead, {}, { rescore: true });
+  return note;
+}
+
+export async function listLeadNotes(
+  db: Tx,
+  ctx: OrgContext,
+  input: { id: string; limit: number; cursor?: string; sortOrder: "asc" | "desc" },
+) {
+  const lead = await findLead(db, ctx, input.id);
+  const page = keysetPage({ field: "createdAt", order: input.sortOrder, type: "date" }, input.limit, input.cursor);
+  const rows = await db.leadNote.findMany({
+    where: { AND: [{ leadId: lead.id, organizationId: ctx.org.id }, page.where] },
+    orderBy: page.orderBy as Prisma.LeadNoteOrderByWithRelationInput[],
+    take: page.take,
+  });
+  return page.toPage(rows);
+}
+
+/** A call: one more attempt, contacted now, a new lead becomes contacted, the summary kept as a note. */
+export async function logLeadCall(
+  tx: Tx,
+  ctx: OrgContext,
+  input: { id: string; summary?: string; nextFollowUpAt?: Date | null },
+) {
+  const lead = await findLiveLead(tx, ctx, input.id);
+  if (input.summary) await createNote(tx, ctx, lead, `Call: ${input.summary}`);
+  return changeLead(tx, ctx, lead, {
+    callAttempts: lead.callAttempts + 1,
+    lastContactedAt: new Date(),
+    ...(lead.status === "new" ? { status: "contacted" as const } : {}),
+    ...(input.nextFollowUpAt !== undefined ? { nextFollowUpAt: input.nextFollowUpAt } : {}),
+  });
+}

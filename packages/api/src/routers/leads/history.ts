@@ -1,0 +1,44 @@
+import type { Prisma } from "@crm/db";
+import { keysetPage } from "../../lib/pagination.ts";
+import type { OrgContext } from "../../trpc.ts";
+import { findLead } from "./service.ts";
+
+type Changes = Record<string, { before: unknown; after: unknown }>;
+
+/** The audit trail of one lead, newest first, field by field, with who made each change. */
+export async function leadHistory(
+  db: Prisma.TransactionClient,
+  ctx: OrgContext,
+  input: { id: string; limit: number; cursor?: string },
+) {
+  await findLead(db, ctx, input.id);
+  const page = keysetPage({ field: "createdAt", order: "desc", type: "date" }, input.limit, input.cursor);
+  const rows = await db.auditLog.findMany({
+    where: { AND: [{ organizationId: ctx.org.id, entityType: "lead", entityId: input.id }, page.where] },
+    orderBy: page.orderBy as Prisma.AuditLogOrderByWithRelationInput[],
+    take: page.take,
+  });
+  const { items, nextCursor } = page.toPage(rows);
+  const userIds = [...new Set(items.map((row) => row.actorUserId).filter((id): id is string => Boolean(id)))];
+  const apiKeyIds = [...new Set(items.map((row) => row.actorApiKeyId).filter((id): id is string => Boolean(id)))];
+  const [users, apiKeys] = await Promise.all([
+    db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true } }),
+    db.apiKey.findMany({ where: { id: { in: apiKeyIds }, organizationId: ctx.org.id }, select: { id: true, name: true } }),
+  ]);
+  const userNames = new Map(users.map((user) => [user.id, user.name]));
+  const apiKeyNames = new Map(apiKeys.map((key) => [key.id, key.name]));
+  return {
+    items: items.map((row) => ({
+      id: row.id,
+      action: row.action,
+      at: row.createdAt,
+      actor: row.actorUserId
+        ? { kind: "user" as const, id: row.actorUserId, name: userNames.get(row.actorUserId) ?? null }
+        : row.actorApiKeyId
+          ? { kind: "apiKey" as const, id: row.actorApiKeyId, name: apiKeyNames.get(row.actorApiKeyId) ?? null }
+          : { kind: "unknown" as const, id: null, name: null },
+      changes: Object.entries((row.changes ?? {}) as Changes).map(([field, change]) => ({ field, ...change })),
+    })),
+    nextCursor,
+  };
+}
