@@ -25,8 +25,15 @@ export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 
 const recordRead: Permission[] = ["leads:read", "members:read"];
 const recordWrite: Permission[] = [...recordRead, "leads:write"];
-const recordManage: Permission[] = [...recordWrite, "leads:delete", "leads:assign", "audit:read"];
-const administer: Permission[] = [...recordManage, "members:manage", "roles:manage", "apiKeys:manage", "organization:update"];
+const recordManage: Permission[] = [...recordWrite, "leads:delete", "leads:assign", "leads:import", "leads:export", "audit:read"];
+const administer: Permission[] = [
+  ...recordManage,
+  "leads:purge",
+  "members:manage",
+  "roles:manage",
+  "apiKeys:manage",
+  "organization:update",
+];
 
 /**
  * The documented permission matrix of the built-in roles (README, "Roles"). Built-in roles read
