@@ -1,5 +1,5 @@
 import { DEMO_LOGIN, seedDemoData } from "@crm/api";
-import { openDatabase } from "@crm/db";
+import { DataDirLockedError, MigrationError, openDatabase } from "@crm/db";
 import { buildApp } from "./app.ts";
 import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
 
@@ -50,6 +50,9 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Start-up failures (bad config, a failed migration, a busy data directory) are the operator's
+  // to fix: say what is wrong; the stack only helps when it is our bug.
+  const known = error instanceof ConfigError || error instanceof MigrationError || error instanceof DataDirLockedError;
+  console.error(known ? `Cannot start: ${error.message}` : error);
   process.exit(1);
 });

@@ -1,6 +1,11 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 
+/** The embedded database directory is held by another process (or already open in this one). */
+export class DataDirLockedError extends Error {
+  override name = "DataDirLockedError";
+}
+
 // Lock files this process holds: a pid file naming our own pid is otherwise taken for a stale one
 // (pids are recycled, e.g. every container starts its server as the same pid).
 const heldByThisProcess = new Set<string>();
@@ -13,7 +18,7 @@ const heldByThisProcess = new Set<string>();
 export function lockDataDir(dir: string): () => void {
   const lockPath = path.resolve(dir, "crm.pid");
   if (heldByThisProcess.has(lockPath)) {
-    throw new Error(`The embedded database in ${dir} is already open in this process; close it first.`);
+    throw new DataDirLockedError(`The embedded database in ${dir} is already open in this process; close it first.`);
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -32,7 +37,7 @@ export function lockDataDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
+        throw new DataDirLockedError(
           `The embedded database in ${dir} is in use by process ${holder}. ` +
             "Stop that process, or point DATA_DIR at another directory.",
         );
