@@ -1,0 +1,393 @@
+import { randomBytes } from "node:crypto";
+import { appRouter, type Permission } from "@crm/api";
+import { type CrmClient, TRPCClientError } from "@crm/client";
+import { z } from "zod";
+import type { TestServer, TestUser } from "./server.ts";
+
+/**
+ * The router seen as data: every procedure of `appRouter` with its input schema, meta and REST
+ * route, and generic ways to build a valid input for it, call it through the real server (tRPC and
+ * REST), and make a record of each resource. Tests that enumerate procedures (tenant isolation,
+ * role matrix) use it so a new router is covered without editing them.
+ */
+
+export type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+};
+
+export interface ProcedureInfo {
+  /** `leads.byId` */
+  path: string;
+  router: string;
+  name: string;
+  type: "query" | "mutation" | "subscription";
+  permission?: Permission;
+  openapi?: { method: string; path: string };
+  /** The zod input schema (undefined when the procedure takes no input). */
+  input?: z.ZodType;
+  /** Its JSON Schema (input side), an object schema or undefined. */
+  schema?: JsonSchema;
+  /**
+   * How the procedure addresses records of its router: `id` (one record) or `ids` (a list of
+   * uuids, the bulk procedures); undefined when it addresses none.
+   */
+  idField?: "id" | "ids";
+  takesId: boolean;
+}
+
+interface ProcedureDef {
+  type: ProcedureInfo["type"];
+  inputs: z.ZodType[];
+  meta?: { permission?: Permission; openapi?: { method: string; path: string } };
+}
+
+function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
+  if (!input) return undefined;
+  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  return schema.type === "object" ? schema : undefined;
+}
+
+/** Every procedure of the app router, in declaration order. */
+export function listProcedures(): ProcedureInfo[] {
+  return Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>).map(
+    ([path, procedure]) => {
+      const def = procedure._def;
+      if (def.inputs.length > 1) throw new Error(`${path}: chained .input() is not supported by the procedure enumerator`);
+      const input = def.inputs[0];
+      const schema = objectSchema(input);
+      const [router = "", name = ""] = path.split(".");
+      const ids = schema?.properties?.ids;
+      const idField = schema?.properties?.id ? "id" : ids?.type === "array" && ids.items?.format === "uuid" ? "ids" : undefined;
+      return {
+        path,
+        router,
+        name,
+        type: def.type,
+        permission: def.meta?.permission,
+        openapi: def.meta?.openapi ? { method: def.meta.openapi.method, path: def.meta.openapi.path } : undefined,
+        input,
+        schema,
+        idField,
+        takesId: idField !== undefined,
+      };
+    },
+  );
+}
+
+export const procedures = listProcedures();
+
+export function routerNames(): string[] {
+  return [...new Set(procedures.map((p) => p.router))];
+}
+
+/** The input fields that point `info` at records of its router: `{ id }` or `{ ids }`. */
+export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
+  if (info.idField === "ids") return { ids };
+  if (info.idField === "id" && ids.length === 1) return { id: ids[0] };
+  throw new Error(`${info.path} addresses ${info.idField ?? "no records"}; cannot point it at ${ids.length} ids`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input generation
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** Resolves a uuid field other than `id` (e.g. `roleId`) to a real id in the caller's organization. */
+export type ReferenceResolver = (field: string) => Promise<string | undefined>;
+
+export interface GenerateOptions {
+  /** Values used as they are (e.g. `id` of the target record). */
+  values?: Record<string, unknown>;
+  /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
+  optional?: "omit" | "include";
+  reference: ReferenceResolver;
+}
+
+class CannotGenerate extends Error {}
+
+function stringCandidates(schema: JsonSchema): string[] {
+  const unique = uniqueSuffix();
+  if (schema.format === "email") return [`x-${unique}@example.com`];
+  if (schema.format === "date-time") return [new Date(Date.now() + 86_400_000).toISOString()];
+  return [`x${unique}`, "x", "xx", "12345", `${unique}`];
+}
+
+function fitLength(value: string, schema: JsonSchema): string {
+  let fitted = value;
+  if (schema.maxLength !== undefined) fitted = fitted.slice(0, schema.maxLength);
+  while (schema.minLength !== undefined && fitted.length < schema.minLength) fitted += "x";
+  return fitted;
+}
+
+async function generateValue(field: string, schema: JsonSchema, options: GenerateOptions): Promise<unknown> {
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum?.length) return schema.enum[0];
+  if (schema.anyOf) {
+    for (const branch of schema.anyOf.filter((b) => b.type !== "null")) {
+      try {
+        return await generateValue(field, branch, options);
+      } catch (error) {
+        if (!(error instanceof CannotGenerate)) throw error;
+      }
+    }
+    throw new CannotGenerate(`${field}: no branch of anyOf can be generated`);
+  }
+  switch (schema.type) {
+    case "string": {
+      if (schema.format === "uuid") {
+        const id = await options.reference(field);
+        if (!id) throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
+        return id;
+      }
+      const pattern = schema.pattern ? new RegExp(schema.pattern) : undefined;
+      const value = stringCandidates(schema)
+        .map((candidate) => fitLength(candidate, schema))
+        .find((candidate) => !pattern || pattern.test(candidate));
+      if (value === undefined) throw new CannotGenerate(`${field}: no candidate matches /${schema.pattern}/`);
+      return value;
+    }
+    case "integer":
+    case "number":
+      return schema.minimum ?? 1;
+    case "boolean":
+      return true;
+    case "array": {
+      const count = schema.minItems ?? 0;
+      const items: unknown[] = [];
+      for (let i = 0; i < count; i++) items.push(await generateValue(`${field}[${i}]`, schema.items ?? {}, options));
+      return items;
+    }
+    case "object":
+      return generateObject(field, schema, options);
+    default:
+      throw new CannotGenerate(`${field}: cannot generate a value for ${JSON.stringify(schema)}`);
+  }
+}
+
+async function generateObject(prefix: string, schema: JsonSchema, options: GenerateOptions) {
+  const result: Record<string, unknown> = {};
+  const required = new Set(schema.required ?? []);
+  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+    const field = prefix ? `${prefix}.${key}` : key;
+    if (!prefix && options.values && key in options.values) {
+      result[key] = options.values[key];
+    } else if (required.has(key)) {
+      result[key] = await generateValue(field, property, options);
+    } else if (options.optional === "include") {
+      try {
+        result[key] = await generateValue(field, property, options);
+      } catch (error) {
+        if (!(error instanceof CannotGenerate)) throw error;
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * A valid input for `info` built from its zod schema: enums take their first value, strings a
+ * short text that fits length and pattern, emails are valid, uuids come from `values` or the
+ * reference resolver. Throws (loudly) when no valid input can be built; the procedure then needs a
+ * fixture in the test that enumerates it.
+ */
+export async function generateInput(info: ProcedureInfo, options: GenerateOptions): Promise<Record<string, unknown> | undefined> {
+  if (!info.input) return undefined;
+  if (!info.schema) throw new Error(`${info.path}: its input is not an object; the generator needs a fixture for it`);
+  let input: Record<string, unknown>;
+  try {
+    input = await generateObject("", info.schema, options);
+  } catch (error) {
+    if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
+    throw error;
+  }
+  // Optional values that are valid alone may still be refused together (or by a refinement the
+  // JSON Schema cannot express): drop them one by one until the schema accepts the input.
+  for (const key of Object.keys(input)) {
+    if (info.input.safeParse(input).success) break;
+    if (options.values && key in options.values) continue;
+    if (!info.schema.required?.includes(key)) delete input[key];
+  }
+  const parsed = info.input.safeParse(input);
+  if (!parsed.success) {
+    throw new Error(`${info.path}: generated input ${JSON.stringify(input)} is invalid: ${parsed.error.message}`);
+  }
+  return input;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calling a procedure through the real server
+
+export interface Outcome {
+  /** `OK`, or the tRPC error code (`NOT_FOUND`, `FORBIDDEN`, ...). */
+  code: string;
+  message?: string;
+  data?: unknown;
+}
+
+/** Calls `info` with the typed client over HTTP (`/trpc`), as whoever `client` is logged in as. */
+export async function callTrpc(client: CrmClient, info: ProcedureInfo, input: unknown): Promise<Outcome> {
+  const node = info.path.split(".").reduce<any>((target, key) => target[key], client);
+  try {
+    const data = info.type === "query" ? await node.query(input) : await node.mutate(input);
+    return { code: "OK", data };
+  } catch (error) {
+    if (error instanceof TRPCClientError) {
+      return { code: (error.data as { code?: string } | undefined)?.code ?? "UNKNOWN", message: error.message };
+    }
+    throw error;
+  }
+}
+
+export interface RestOutcome {
+  status: number;
+  code?: string;
+  message?: string;
+  body: unknown;
+}
+
+/**
+ * Calls `info` through the REST bridge: path parameters (`{id}`) are substituted from the input,
+ * the rest of the input goes into the query string for GET/DELETE and into a JSON body otherwise.
+ */
+export async function callRest(
+  server: TestServer,
+  token: string,
+  info: ProcedureInfo,
+  input: Record<string, unknown> | undefined,
+): Promise<RestOutcome> {
+  if (!info.openapi) throw new Error(`${info.path} has no REST route`);
+  const rest = { ...input };
+  const path = info.openapi.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    const value = rest[name];
+    if (value === undefined) throw new Error(`${info.path}: no value for path parameter ${name}`);
+    delete rest[name];
+    return encodeURIComponent(String(value));
+  });
+  const method = info.openapi.method.toUpperCase();
+  let url = path;
+  let body: unknown;
+  if (method === "GET" || method === "DELETE") {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(rest)) {
+      for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
+    }
+    if ([...query].length) url += `?${query}`;
+  } else {
+    body = rest;
+  }
+  const response = await server.rest(method, url, { token, body });
+  const errorBody = response.body as { code?: string; message?: string } | undefined;
+  return {
+    status: response.status,
+    code: response.status >= 400 ? errorBody?.code : undefined,
+    message: response.status >= 400 ? errorBody?.message : undefined,
+    body: response.body,
+  };
+}
+
+/** Whether any of `ids` occurs anywhere in `value` (deep: keys and string values). */
+export function containsAny(value: unknown, ids: Iterable<string>): string[] {
+  const text = JSON.stringify(value) ?? "";
+  return [...ids].filter((id) => text.includes(id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records of each resource
+
+export interface Fixtures {
+  /** A uuid field other than `id` resolved to a real record of `caller`'s organization. */
+  reference(caller: TestUser, field: string): Promise<string | undefined>;
+  /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
+  record(router: string, owner: TestUser): Promise<string>;
+  /** Whether `record` knows how to make a record of `router`. */
+  canMake(router: string): boolean;
+  /** An active user who is no member of any organization yet. */
+  freshUser(): Promise<{ id: string; email: string }>;
+}
+
+/**
+ * Records are made through the public API as the organization's owner: by the router's own
+ * `create` with a generated input, except for the routers listed in `specialRecords`.
+ */
+export function createFixtures(server: TestServer): Fixtures {
+  async function freshUser() {
+    // Only their email matters (members.add looks users up by email), so no password hashing.
+    const email = `fixture-${uniqueSuffix()}@test.dev`;
+    const user = await server.prisma.user.create({ data: { email, name: "Fixture", passwordHash: "not-a-hash" } });
+    return { id: user.id, email };
+  }
+
+  async function builtInRole(orgId: string, key: string): Promise<string> {
+    const role = await server.prisma.role.findFirstOrThrow({ where: { organizationId: orgId, key, isBuiltIn: true } });
+    return role.id;
+  }
+
+  /**
+   * Routers whose record is not made by a conventional `create`: the organization is the tenant
+   * itself, a user is a record only through membership, a member is added (`add`), not created.
+   */
+  const specialRecords: Record<string, (owner: TestUser) => Promise<string>> = {
+    organizations: async (owner) => owner.orgId,
+    users: async (owner) => owner.userId,
+    members: async (owner) => {
+      const user = await freshUser();
+      const member = await owner.client.members.add.mutate({
+        email: user.email,
+        roleId: await builtInRole(owner.orgId, "agent"),
+      });
+      return member.id;
+    },
+  };
+
+  async function reference(caller: TestUser, field: string): Promise<string | undefined> {
+    switch (field) {
+      case "roleId":
+        // The least-privileged built-in role: any caller allowed to grant a role may grant it.
+        return builtInRole(caller.orgId, "viewer");
+      case "assignedToId":
+      case "userId":
+        return caller.userId;
+      case "organizationId":
+        return caller.orgId;
+    }
+    // Convention for future resources: `contactId` references a record of the `contacts` router.
+    const resource = /^(\w+)Id$/.exec(field)?.[1];
+    const router = resource && routerNames().find((name) => name === `${resource}s` || name === resource);
+    return router && canMake(router) ? record(router, caller) : undefined;
+  }
+
+  function canMake(router: string): boolean {
+    return router in specialRecords || procedures.some((p) => p.path === `${router}.create`);
+  }
+
+  async function record(router: string, owner: TestUser): Promise<string> {
+    const special = specialRecords[router];
+    if (special) return special(owner);
+    const create = procedures.find((p) => p.path === `${router}.create`);
+    if (!create) throw new Error(`no fixture makes a ${router} record: add one to specialRecords in test/support/procedures.ts`);
+    const input = await generateInput(create, { reference: (field) => reference(owner, field) });
+    const outcome = await callTrpc(owner.client, create, input);
+    const id = (outcome.data as { id?: unknown } | undefined)?.id;
+    if (outcome.code !== "OK" || typeof id !== "string") {
+      throw new Error(`${create.path} with ${JSON.stringify(input)} did not make a record: ${outcome.code} ${outcome.message}`);
+    }
+    return id;
+  }
+
+  return { reference, record, canMake, freshUser };
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addressing,
+  callRest,
+  callTrpc,
+  containsAny,
+  createFixtures,
+  type Fixtures,
+  generateInput,
+  type ProcedureInfo,
+  procedures,
+} from "./support/procedures.ts";
+import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+
+/**
+ * Every procedure that addresses a record by `id` is called by the owner of another organization
+ * with the id of a record of org A, through the real server (tRPC over HTTP and REST). The
+ * procedures and the records come from the router itself, so a new router is covered as soon as it
+ * exists; one whose records the fixtures cannot make fails here instead of going unchecked.
+ */
+
+const idProcedures = procedures.filter((p) => p.takesId);
+const recordRouters = [...new Set(idProcedures.map((p) => p.router))];
+/** Queries that return what the caller's organization holds (lists, `me`, the permission matrix). */
+const readProcedures = procedures.filter((p) => p.type === "query" && !p.takesId);
+
+let server: TestServer;
+let fixtures: Fixtures;
+let ownerA: TestUser;
+let ownerB: TestUser;
+/** What org B's owner may do: the gate must let the attacker through for the lookup to be tested. */
+let attackerPermissions: string[];
+/** router → id of a record of org A (the victim) / of org B (B's own, the positive control of lists). */
+const victims = new Map<string, string>();
+const own = new Map<string, string>();
+
+beforeAll(async () => {
+  server = await startTestServer();
+  fixtures = createFixtures(server);
+  ownerA = await server.signup("Alice");
+  ownerB = await server.signup("Bob");
+  attackerPermissions = (await ownerB.client.auth.me.query()).permissions;
+  for (const router of recordRouters.filter(fixtures.canMake)) {
+    victims.set(router, await fixtures.record(router, ownerA));
+    own.set(router, await fixtures.record(router, ownerB));
+  }
+});
+afterAll(() => server?.close());
+
+function byIdOf(router: string): ProcedureInfo | undefined {
+  return procedures.find((p) => p.path === `${router}.byId`);
+}
+
+/** The record as its own organization reads it. */
+async function readBack(router: string, id: string): Promise<unknown> {
+  const byId = byIdOf(router);
+  if (!byId) throw new Error(`${router} has no byId to read a record back with`);
+  const outcome = await callTrpc(ownerA.client, byId, { id });
+  expect(outcome, `org A reads its own ${router} record`).toMatchObject({ code: "OK" });
+  return outcome.data;
+}
+
+function orgAIds(): string[] {
+  return [ownerA.orgId, ownerA.userId, ...victims.values()];
+}
+
+describe("the enumeration", () => {
+  it("finds the procedures that take a record id, including those of every resource router", () => {
+    expect(idProcedures.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        "leads.byId",
+        "leads.update",
+        "leads.delete",
+        "organizations.switch",
+        "users.byId",
+        "apiKeys.revoke",
+      ]),
+    );
+    expect(recordRouters).toEqual(expect.arrayContaining(["organizations", "members", "roles", "users", "apiKeys", "leads"]));
+  });
+
+  it("can make a record of every router that has a procedure taking an id, and read it back", () => {
+    const uncovered = idProcedures.filter((p) => !fixtures.canMake(p.router)).map((p) => p.path);
+    expect(uncovered, "procedures taking an id whose records no fixture makes (add one in test/support/procedures.ts)").toEqual(
+      [],
+    );
+    expect(recordRouters.filter((router) => !byIdOf(router))).toEqual([]);
+  });
+});
+
+describe("a record of another organization reads as not found", () => {
+  it.each(idProcedures.map((p) => [p.path, p] as const))(
+    "%s: org B gets NOT_FOUND (tRPC and REST) for org A's record, which stays unchanged",
+    async (_path, info) => {
+      const victim = victims.get(info.router);
+      const ownRecord = own.get(info.router);
+      if (!victim || !ownRecord) throw new Error(`${info.path} takes an id but no fixture makes a ${info.router} record`);
+      if (info.permission) {
+        expect(attackerPermissions, `an owner must hold ${info.permission} to get past the gate to the record lookup`).toContain(
+          info.permission,
+        );
+      }
+      const before = await readBack(info.router, victim);
+
+      // A bulk call mixes one of B's own records in: one foreign id must spoil the whole call.
+      const target = (id: string) => addressing(info, info.idField === "ids" ? [ownRecord, id] : [id]);
+      // Mutations get every optional field too, so a write that got through would show in the row.
+      const input = await generateInput(info, {
+        values: target(victim),
+        optional: info.type === "mutation" ? "include" : "omit",
+        reference: (field) => fixtures.reference(ownerB, field),
+      });
+      const viaTrpc = await callTrpc(ownerB.client, info, input);
+      expect(viaTrpc, JSON.stringify(input)).toMatchObject({ code: "NOT_FOUND" });
+
+      // No existence leak: the answer is the one for an id that exists nowhere.
+      const nowhere = randomUUID();
+      const missing = await callTrpc(ownerB.client, info, { ...input, ...target(nowhere) });
+      expect({ code: missing.code, message: missing.message?.replaceAll(nowhere, "<id>") }).toEqual({
+        code: viaTrpc.code,
+        message: viaTrpc.message?.replaceAll(victim, "<id>"),
+      });
+
+      if (info.openapi) {
+        const viaRest = await callRest(server, ownerB.token(), info, input);
+        expect(viaRest, `${info.openapi.method} ${info.openapi.path}`).toMatchObject({
+          status: 404,
+          code: "NOT_FOUND",
+          message: viaTrpc.message,
+        });
+      }
+
+      expect(await readBack(info.router, victim)).toEqual(before);
+    },
+  );
+
+  it("organizations.byId and organizations.switch: a user of org B cannot read or enter org A", async () => {
+    await expect(ownerB.client.organizations.byId.query({ id: ownerA.orgId })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    await expect(ownerB.client.organizations.switch.mutate({ id: ownerA.orgId })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    expect((await ownerB.client.auth.me.query()).activeOrganization.id).toBe(ownerB.orgId);
+  });
+
+  it("users.byId: org A's owner is not a user org B can see", async () => {
+    await expect(ownerB.client.users.byId.query({ id: ownerA.userId })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    expect((await server.rest("GET", `/users/${ownerA.userId}`, { token: ownerB.token() })).status).toBe(404);
+  });
+});
+
+describe("what org B reads holds nothing of org A", () => {
+  it.each(readProcedures.map((p) => [p.path, p] as const))(
+    "%s as org B shows none of org A's records (tRPC and REST)",
+    async (_path, info) => {
+      // The largest page, so that B's own record is in it.
+      const limit = info.schema?.properties?.limit?.maximum;
+      const input = await generateInput(info, {
+        values: limit === undefined ? {} : { limit },
+        reference: (field) => fixtures.reference(ownerB, field),
+      });
+      const results: unknown[] = [];
+      const viaTrpc = await callTrpc(ownerB.client, info, input);
+      expect(viaTrpc).toMatchObject({ code: "OK" });
+      results.push(viaTrpc.data);
+      if (info.openapi) {
+        const viaRest = await callRest(server, ownerB.token(), info, input);
+        expect(viaRest.status).toBe(200);
+        results.push(viaRest.body);
+      }
+
+      const ownRecord = own.get(info.router);
+      for (const result of results) {
+        expect(containsAny(result, orgAIds())).toEqual([]);
+        // A list that answered nothing would pass the line above: it must show B's own record.
+        if (/^list/.test(info.name) && ownRecord) expect(containsAny(result, [ownRecord])).toEqual([ownRecord]);
+      }
+    },
+  );
+});
