@@ -1,3 +1,4 @@
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 export interface RestError {
@@ -63,10 +64,12 @@ export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest
         ? `Malformed JSON body: ${error.message}`
         : error.message;
   if (request.url.startsWith("/trpc")) {
-    // Shaped like a tRPC error so the tRPC client can read it.
+    // Shaped like a tRPC error, in superjson's envelope (`{ json }`) like every tRPC response of
+    // this server, so the typed client can read it.
+    const rpcCode = TRPC_ERROR_CODES_BY_KEY[code as keyof typeof TRPC_ERROR_CODES_BY_KEY] ?? TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
     return reply
       .status(status)
-      .send({ error: { message, code: -32_600, data: { code, httpStatus: status, requestId: request.id } } });
+      .send({ error: { json: { message, code: rpcCode, data: { code, httpStatus: status, requestId: request.id } } } });
   }
   return reply.status(status).send({ code, message, requestId: request.id } satisfies RestError);
 }

@@ -59,7 +59,25 @@ export function throttled(retryAfterSeconds: number): TRPCError {
 
 interface PrismaKnownError {
   code: string;
-  meta?: { target?: unknown; modelName?: string; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } };
+  meta?: {
+    target?: unknown;
+    modelName?: string;
+    driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string } } };
+  };
+}
+
+/**
+ * The fields of a unique violation. PGlite reports the columns (quoted when mixed-case);
+ * node-postgres only the index, which Prisma names `<Model>_<field>_<field>_key`.
+ */
+function uniqueFields(meta: PrismaKnownError["meta"]): string[] | undefined {
+  const constraint = meta?.driverAdapterError?.cause?.constraint;
+  const fields = constraint?.fields ?? meta?.target;
+  if (Array.isArray(fields)) return fields.map((field) => String(field).replace(/^"(.*)"$/, "$1"));
+  const index = constraint?.index;
+  const model = meta?.modelName;
+  if (!index || !model || !index.startsWith(`${model}_`) || !index.endsWith("_key")) return undefined;
+  return index.slice(model.length + 1, -"_key".length).split("_");
 }
 
 function isPrismaKnownError(error: unknown): error is PrismaKnownError {
@@ -79,9 +97,11 @@ export function translateDatabaseError(error: unknown): TRPCError | undefined {
   if (!isPrismaKnownError(error)) return undefined;
   switch (error.code) {
     case "P2002": {
-      const fields = error.meta?.driverAdapterError?.cause?.constraint?.fields ?? error.meta?.target;
-      const names = Array.isArray(fields) ? fields.join(", ") : "a unique field";
-      return new TRPCError({ code: "CONFLICT", message: `Another record already uses this ${names}`, cause: error });
+      const fields = uniqueFields(error.meta);
+      const message = fields?.length
+        ? `Another record already uses this ${fields.join(", ")}`
+        : "Another record already uses a value that must be unique";
+      return new TRPCError({ code: "CONFLICT", message, cause: error });
     }
     case "P2025":
       return new TRPCError({ code: "NOT_FOUND", message: `${error.meta?.modelName ?? "Record"} not found`, cause: error });

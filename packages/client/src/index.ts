@@ -102,8 +102,9 @@ export function createCrmClient(options: CrmClientOptions) {
         url: `${baseUrl}/trpc`,
         transformer: superjson,
         fetch: options.fetch,
-        async headers() {
-          const authorization = await session.authorization();
+        async headers({ opList }) {
+          const refreshing = opList.some((op) => op.path === "auth.refresh");
+          const authorization = await session.authorization({ refreshIfExpiring: !refreshing });
           return { ...options.headers, ...(authorization ? { authorization } : {}) };
         },
       }),

@@ -66,11 +66,15 @@ export class ClientSession {
     return this.refreshing;
   }
 
-  async authorization(): Promise<string | undefined> {
+  /**
+   * The `Authorization` header for the next request. The refresh request itself passes
+   * `refreshIfExpiring: false`: waiting there for the refresh it is making would never settle.
+   */
+  async authorization({ refreshIfExpiring = true } = {}): Promise<string | undefined> {
     if (this.apiKey) return `Bearer ${this.apiKey}`;
     if (!this.tokens) return undefined;
     const expiry = accessTokenExpiry(this.tokens.accessToken);
-    if (expiry !== undefined && expiry - Date.now() < EXPIRY_MARGIN_MS && this.canRefresh()) {
+    if (refreshIfExpiring && expiry !== undefined && expiry - Date.now() < EXPIRY_MARGIN_MS && this.canRefresh()) {
       await this.refresh().catch(() => {});
     }
     return `Bearer ${this.tokens.accessToken}`;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { idSchema } from "../lib/schemas.ts";
 
 export interface AuthSettings {
   /** HS256 key, at least 32 bytes. */
@@ -29,6 +30,9 @@ export async function signAccessToken(settings: AuthSettings, claims: AccessClai
     .sign(settings.jwtSecret);
 }
 
+// The ids in a token are looked up in uuid columns; anything else must not reach a query.
+const isId = (value: unknown): value is string => idSchema.safeParse(value).success;
+
 export class InvalidTokenError extends Error {
   override name = "InvalidTokenError";
 }
@@ -40,8 +44,10 @@ export async function verifyAccessToken(settings: AuthSettings, token: string): 
       algorithms: [ALGORITHM],
       issuer: ISSUER,
       audience: AUDIENCE,
+      // jose checks `exp` only when present; a token without one would never expire.
+      requiredClaims: ["exp"],
     });
-    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.org !== "string") {
+    if (!isId(payload.sub) || !isId(payload.sid) || !isId(payload.org)) {
       throw new InvalidTokenError("Access token is missing required claims");
     }
     return { userId: payload.sub, sessionId: payload.sid, organizationId: payload.org };

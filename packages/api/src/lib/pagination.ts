@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { badRequest } from "../errors.ts";
+import { idSchema } from "./schemas.ts";
 
 export const sortOrderSchema = z.enum(["asc", "desc"]).default("desc");
 
@@ -42,19 +43,35 @@ function decodeValue(value: CursorValue, type: SortSpec["type"]): unknown {
   return type === "date" ? new Date(value) : value;
 }
 
+/** A cursor comes back from the caller, so its values are checked before they reach a query. */
+function isValidCursorValue(value: unknown, sort: SortSpec): value is CursorValue {
+  if (value === null) return sort.nullable === true;
+  if (sort.type === "date") return typeof value === "string" && !Number.isNaN(Date.parse(value));
+  // Number sorts are Int (int4) columns; a value out of its range would fail the query.
+  if (sort.type === "number") return Number.isInteger(value) && Math.abs(value as number) <= 2_147_483_647;
+  return typeof value === "string";
+}
+
 function decodeCursor(cursor: string, sort: SortSpec): CursorPayload {
+  const malformed = () => badRequest("cursor", "malformed cursor; pass back the nextCursor of a previous page");
   let payload: CursorPayload;
   try {
     payload = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    throw badRequest("cursor", "malformed cursor; pass back the nextCursor of a previous page");
+    throw malformed();
   }
-  if (typeof payload !== "object" || payload === null || typeof payload.id !== "string") {
-    throw badRequest("cursor", "malformed cursor; pass back the nextCursor of a previous page");
+  if (
+    typeof payload !== "object" ||
+    payload === null ||
+    typeof payload.id !== "string" ||
+    !idSchema.safeParse(payload.id).success
+  ) {
+    throw malformed();
   }
   if (payload.f !== sort.field || payload.o !== sort.order) {
     throw badRequest("cursor", "this cursor belongs to a different sortBy/sortOrder");
   }
+  if (!isValidCursorValue(payload.v, sort)) throw malformed();
   return payload;
 }
 
