@@ -417,6 +417,35 @@ describe("custom roles", () => {
     expect(await failure(owner.client.roles.delete.mutate({ id: keyed.id }))).toEqual(held);
     expect(await server.prisma.role.count({ where: { id: keyed.id } })).toBe(1);
   });
+
+  it("a role whose only API keys are revoked can be deleted; the dead keys go with it", async () => {
+    const owner = await server.signup("Revoker");
+    const role = await owner.client.roles.create.mutate({ key: "reporting", name: "Reporting", permissions: ["leads:read"] });
+    const key = await owner.client.apiKeys.create.mutate({ name: "Old report job", roleId: role.id });
+    await owner.client.apiKeys.revoke.mutate({ id: key.id });
+    expect(await owner.client.roles.delete.mutate({ id: role.id })).toEqual({ ok: true });
+    expect(await server.prisma.apiKey.count({ where: { id: key.id } })).toBe(0);
+  });
+
+  it("a member manager cannot change members who hold permissions they lack, such as admins", async () => {
+    const owner = await server.signup("Boss");
+    const admin = await server.member(owner, "admin");
+    const hr = await owner.client.roles.create.mutate({
+      key: "people-ops",
+      name: "People ops",
+      permissions: ["leads:read", "members:read", "members:manage"],
+    });
+    const peopleOps = await server.member(owner, "viewer", "PeopleOps");
+    await owner.client.members.update.mutate({ id: peopleOps.membershipId, roleId: hr.id });
+
+    const refused = await failure(peopleOps.client.members.deactivate.mutate({ id: admin.membershipId }));
+    expect(refused).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("you cannot change them") });
+    expect(await failure(peopleOps.client.members.update.mutate({ id: admin.membershipId, title: "Demoted" }))).toMatchObject({
+      code: "FORBIDDEN",
+    });
+    const viewer = await server.member(owner, "viewer", "Intern");
+    expect((await peopleOps.client.members.update.mutate({ id: viewer.membershipId, title: "Intern" })).title).toBe("Intern");
+  });
 });
 
 describe("users", () => {

@@ -8,10 +8,16 @@ type Refresher = (refreshToken: string) => Promise<SessionTokens>;
 
 const EXPIRY_MARGIN_MS = 30_000;
 
-function accessTokenExpiry(token: string): number | undefined {
+/**
+ * When to refresh ahead of expiry: 30 s before, or a tenth of the token's lifetime for short-lived
+ * tokens (with a 30 s lifetime a fixed 30 s margin would refresh before every call).
+ */
+function accessTokenRefreshAt(token: string): number | undefined {
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
-    return typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
+    if (typeof payload.exp !== "number") return undefined;
+    const lifetimeMs = typeof payload.iat === "number" ? (payload.exp - payload.iat) * 1000 : Number.POSITIVE_INFINITY;
+    return payload.exp * 1000 - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 10);
   } catch {
     return undefined;
   }
@@ -73,8 +79,8 @@ export class ClientSession {
   async authorization({ refreshIfExpiring = true } = {}): Promise<string | undefined> {
     if (this.apiKey) return `Bearer ${this.apiKey}`;
     if (!this.tokens) return undefined;
-    const expiry = accessTokenExpiry(this.tokens.accessToken);
-    if (refreshIfExpiring && expiry !== undefined && expiry - Date.now() < EXPIRY_MARGIN_MS && this.canRefresh()) {
+    const refreshAt = accessTokenRefreshAt(this.tokens.accessToken);
+    if (refreshIfExpiring && refreshAt !== undefined && Date.now() >= refreshAt && this.canRefresh()) {
       await this.refresh().catch(() => {});
     }
     return `Bearer ${this.tokens.accessToken}`;

@@ -2,12 +2,13 @@ import type { Prisma } from "@crm/db";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { conflict, forbidden, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
+import { permissionsOfRole } from "../../permissions.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { assertCanGrant, callerIsOwner, findRoleInOrg } from "../roles/service.ts";
 
 export const memberInclude = {
   user: { select: { id: true, email: true, name: true } },
-  role: { select: { id: true, key: true, name: true } },
+  role: { select: { id: true, key: true, name: true, isBuiltIn: true, permissions: true } },
 } as const;
 
 export async function findMemberInOrg(tx: Prisma.TransactionClient, ctx: OrgContext, membershipId: string) {
@@ -39,8 +40,15 @@ async function assertNotLastOwner(
   if (owners <= 1) throw conflict("The last owner cannot be removed or demoted; make another member owner first");
 }
 
-function assertMayManage(ctx: OrgContext, member: { role: { key: string } }) {
-  if (member.role.key === "owner" && !callerIsOwner(ctx)) throw forbidden("Only an owner can change another owner");
+/** Nobody changes a member who holds permissions they do not hold themselves; only owners change owners. */
+function assertMayManage(ctx: OrgContext, member: { role: { key: string; isBuiltIn: boolean; permissions: string[] } }) {
+  if (member.role.key === "owner" && member.role.isBuiltIn && !callerIsOwner(ctx)) {
+    throw forbidden("Only an owner can change another owner");
+  }
+  const beyondCaller = [...permissionsOfRole(member.role)].filter((p) => !ctx.permissions.has(p));
+  if (beyondCaller.length) {
+    throw forbidden(`This member holds permissions you do not (${beyondCaller.join(", ")}); you cannot change them`);
+  }
 }
 
 export async function addMember(

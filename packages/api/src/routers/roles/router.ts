@@ -95,9 +95,13 @@ export const rolesRouter = {
       await ctx.db.$transaction(async (tx) => {
         const role = await findRoleInOrg(tx, ctx, input.id);
         if (role.isBuiltIn) throw forbidden("Built-in roles cannot be deleted");
-        const inUse =
-          (await tx.membership.count({ where: { roleId: role.id } })) + (await tx.apiKey.count({ where: { roleId: role.id } }));
-        if (inUse > 0) throw conflict("This role is still held by members or API keys; reassign them first");
+        const [members, liveKeys] = await Promise.all([
+          tx.membership.count({ where: { roleId: role.id } }),
+          tx.apiKey.count({ where: { roleId: role.id, revokedAt: null } }),
+        ]);
+        if (members + liveKeys > 0) throw conflict("This role is still held by members or API keys; reassign them first");
+        // Revoked keys are dead credentials; their creation and revocation stay in the audit log.
+        await tx.apiKey.deleteMany({ where: { roleId: role.id, revokedAt: { not: null } } });
         await tx.role.delete({ where: { id: role.id } });
         await writeAudit(tx, ctx, { action: "delete", entityType: "role", entityId: role.id, before: role, after: null });
       });
