@@ -401,7 +401,7 @@ describe("the typed client keeps its session fresh", () => {
     expect(client.$session.tokens?.accessToken).toBe(received[0]?.accessToken);
   });
 
-  it("keeps working on a server with the shortest access-token lifetime, where every token is due for refresh", async () => {
+  it("on a server with the shortest access-token lifetime, refreshes only near expiry (a tenth of the lifetime), not before every call", async () => {
     const shortLived = await startTestServer({ ACCESS_TOKEN_TTL_SECONDS: "30" });
     try {
       const received: SessionTokens[] = [];
@@ -410,8 +410,9 @@ describe("the typed client keeps its session fresh", () => {
       expect(session.expiresIn).toBe(30);
       expect((await client.auth.me.query()).user.id).toBe(session.user.id);
       expect((await client.organizations.listMine.query()).items).toHaveLength(1);
-      expect(received.length).toBeGreaterThan(1);
-      expect(received.at(-1)?.refreshToken).not.toBe(session.refreshToken);
+      // Only the signup's pair: a 30 s token is refreshed in its last 3 s, which these calls never reach.
+      expect(received).toHaveLength(1);
+      expect(client.$session.tokens?.accessToken).toBe(session.accessToken);
     } finally {
       await shortLived.close();
     }
