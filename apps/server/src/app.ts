@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import {
+  type ApiServices,
   type AppRouter,
   appRouter,
   createContextFactory,
+  DEFAULT_IMPORT_SETTINGS,
+  ImportRunner,
   LoginThrottle,
   openApiDocument,
   type RequestInfo,
@@ -16,6 +19,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/a
 import Fastify, { type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
+import { registerFileRoutes } from "./file-routes.ts";
 import { fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
 
 export interface AppOptions {
@@ -70,7 +74,7 @@ export async function buildApp({ config, database }: AppOptions) {
     await app.register(cors, { origin: config.corsOrigins, credentials: true, exposedHeaders: ["x-request-id", "retry-after"] });
   }
 
-  const createContext = createContextFactory({
+  const services: ApiServices = {
     db: database.prisma,
     auth: {
       jwtSecret: config.jwtSecret,
@@ -82,7 +86,28 @@ export async function buildApp({ config, database }: AppOptions) {
       attemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
-  });
+  };
+  const createContext = createContextFactory(services);
+
+  const importRunner = config.IMPORT_RUNNER
+    ? new ImportRunner(
+        services,
+        {
+          ...DEFAULT_IMPORT_SETTINGS,
+          directory: config.importDir,
+          batchSize: config.IMPORT_BATCH_SIZE,
+          concurrency: config.IMPORT_CONCURRENCY,
+          pollIntervalMs: config.IMPORT_POLL_INTERVAL_MS,
+          staleAfterMs: config.IMPORT_STALE_AFTER_SECONDS * 1000,
+        },
+        app.log.child({ component: "imports" }),
+      )
+    : undefined;
+  app.decorate("importRunner", importRunner);
+  // Jobs left by a previous process are resumed once the server is up; an orderly close puts
+  // the running ones back in the queue between two batches.
+  app.addHook("onReady", async () => importRunner?.start());
+  app.addHook("onClose", async () => importRunner?.stop());
 
   const onError = ({ error, path, req }: { error: { code: string; message: string }; path?: string; req: unknown }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") (req as FastifyRequest).log.error({ err: error, path }, "procedure failed");
@@ -108,6 +133,8 @@ export async function buildApp({ config, database }: AppOptions) {
       onError,
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
+
+  await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });
 
   const document = openApiDocument("/api/v1");
   app.get("/api/v1/openapi.json", async () => document);

@@ -30,6 +30,20 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).default(10),
   /** Trust X-Forwarded-For (set when behind a proxy you run). */
   TRUST_PROXY: booleanFromEnv.default(false),
+  /** Where uploaded import files wait for their job; default DATA_DIR/imports. */
+  IMPORT_DIR: z.string().optional(),
+  /** Largest import upload (413 above it). */
+  IMPORT_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(2_147_483_647).default(268_435_456),
+  /** Rows per batch (one statement, one transaction in valid_only mode). */
+  IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(2000),
+  /** Run queued import jobs in this process (turn off on instances that should only serve requests). */
+  IMPORT_RUNNER: booleanFromEnv.default(true),
+  /** Import jobs this process runs at once. */
+  IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** How often the runner looks for queued or abandoned jobs (uploads to this process start at once). */
+  IMPORT_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** A running job whose runner has not reported for this long is taken over and resumed. */
+  IMPORT_STALE_AFTER_SECONDS: z.coerce.number().int().min(3).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -37,6 +51,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config extends Env {
   jwtSecret: Uint8Array;
   corsOrigins: string[] | true | false;
+  importDir: string;
 }
 
 export class ConfigError extends Error {
@@ -51,7 +66,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment:\n${problems.join("\n")}`);
   }
   const values = parsed.data;
-  return { ...values, jwtSecret: resolveJwtSecret(values), corsOrigins: parseCorsOrigins(values.CORS_ORIGINS) };
+  return {
+    ...values,
+    jwtSecret: resolveJwtSecret(values),
+    corsOrigins: parseCorsOrigins(values.CORS_ORIGINS),
+    importDir: path.resolve(values.IMPORT_DIR ?? path.join(values.DATA_DIR, "imports")),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { apiKeysRouter } from "./routers/apiKeys/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
+import { importsRouter } from "./routers/imports/router.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { membersRouter } from "./routers/members/router.ts";
 import { organizationsRouter } from "./routers/organizations/router.ts";
@@ -15,6 +16,7 @@ export const appRouter = router({
   users: usersRouter,
   apiKeys: apiKeysRouter,
   leads: leadsRouter,
+  imports: importsRouter,
 });
 
 export type AppRouter = typeof appRouter;

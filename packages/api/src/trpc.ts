@@ -61,27 +61,6 @@ export const authedProcedure = authenticated.use(async ({ ctx, next }) => {
   return next({ ctx: { principal: ctx.principal, user: ctx.principal.user, sessionId: ctx.principal.sessionId } });
 });
 
-/**
- * A caller acting inside one organization: the org comes from the credential, never from input.
- * Every tenant query filters by `ctx.org.id`.
- */
-export const orgProcedure = authenticated.use(async ({ ctx, next }) => {
-  const { principal } = ctx;
-  if (principal.kind === "user" && !principal.membership.active) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Your membership in this organization is deactivated" });
-  }
-  return next({
-    ctx: {
-      org: { id: principal.organizationId },
-      actor: {
-        userId: principal.kind === "user" ? principal.user.id : null,
-        apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
-      },
-      permissions: principalPermissions(principal),
-    },
-  });
-});
-
 /** What an orgProcedure hands its resolver; services take it to scope, authorise and audit. */
 export type OrgContext = Context & {
   principal: Principal;
@@ -90,12 +69,54 @@ export type OrgContext = Context & {
   permissions: Set<Permission>;
 };
 
+/**
+ * The caller's organization context: the org comes from the credential, never from input. A user
+ * whose membership is deactivated is FORBIDDEN.
+ */
+export function orgContextOf<C extends Context>(ctx: C, principal: Principal): C & OrgContext {
+  if (principal.kind === "user" && !principal.membership.active) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Your membership in this organization is deactivated" });
+  }
+  return {
+    ...ctx,
+    principal,
+    org: { id: principal.organizationId },
+    actor: {
+      userId: principal.kind === "user" ? principal.user.id : null,
+      apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
+    },
+    permissions: principalPermissions(principal),
+  };
+}
+
+/** FORBIDDEN unless the caller holds `required`. */
+export function requirePermission(ctx: Pick<OrgContext, "permissions">, required: Permission): void {
+  if (!ctx.permissions.has(required)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `Missing permission ${required}` });
+  }
+}
+
+/**
+ * Who is calling, in which organization, allowed to do `required`: the checks of
+ * `permission(required)` as a plain function, for routes that are not procedures (file upload and
+ * download). Throws the same UNAUTHORIZED / FORBIDDEN errors.
+ */
+export async function authorize(ctx: Context, required: Permission): Promise<OrgContext> {
+  const orgContext = orgContextOf(ctx, await resolvePrincipal(ctx));
+  requirePermission(orgContext, required);
+  return orgContext;
+}
+
+/**
+ * A caller acting inside one organization: the org comes from the credential, never from input.
+ * Every tenant query filters by `ctx.org.id`.
+ */
+export const orgProcedure = authenticated.use(({ ctx, next }) => next({ ctx: orgContextOf(ctx, ctx.principal) }));
+
 /** orgProcedure gated by one named permission (FORBIDDEN otherwise). */
 export function permission(required: Permission) {
   return orgProcedure.meta({ permission: required }).use(({ ctx, next }) => {
-    if (!ctx.permissions.has(required)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `Missing permission ${required}` });
-    }
+    requirePermission(ctx, required);
     return next();
   });
 }

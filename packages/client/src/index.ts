@@ -2,8 +2,10 @@ import type { AppRouter, RouterInputs, RouterOutputs } from "@crm/api";
 import { createTRPCClient, httpBatchLink, TRPCClientError, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
+import { fileHelpers } from "./files.ts";
 import { ClientSession, type SessionTokens } from "./session.ts";
 
+export { CrmHttpError, type ExportLeadsOptions, type FileHelpers, type ImportLeadsOptions, type ImportQueued } from "./files.ts";
 export type { AppRouter, RouterInputs, RouterOutputs, SessionTokens };
 export { TRPCClientError };
 
@@ -141,7 +143,17 @@ export function createCrmClient(options: CrmClientOptions) {
     },
   };
 
-  const extras = { $session, $baseUrl: baseUrl };
+  /** File upload and downloads (import, export, error report), with the same credentials. */
+  const $files = fileHelpers({
+    baseUrl,
+    fetch: options.fetch,
+    headers: options.headers,
+    authorization: () => session.authorization(),
+    prepare: () => switchToRequestedOrg(""),
+    refresh: () => (session.canRefresh() ? session.refresh().then(() => true) : Promise.resolve(false)),
+  });
+
+  const extras = { $session, $files, $baseUrl: baseUrl };
   // The tRPC client is a proxy that turns every property into a procedure path, so the extras
   // are served by a second proxy in front of it.
   return new Proxy(trpc, {

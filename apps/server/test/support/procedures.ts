@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { appRouter, type Permission } from "@crm/api";
 import { type CrmClient, TRPCClientError } from "@crm/client";
 import { z } from "zod";
+import { csvOf, importLeads } from "./imports.ts";
 import type { TestServer, TestUser } from "./server.ts";
 
 /**
@@ -352,6 +353,17 @@ export function createFixtures(server: TestServer): Fixtures {
       });
       return member.id;
     },
+    // An import job is made by uploading a file, and read back once it has finished.
+    imports: async (owner) =>
+      (
+        await importLeads(
+          owner,
+          csvOf([
+            ["First Name", "Email"],
+            ["Fixture", `f-${uniqueSuffix()}@example.com`],
+          ]),
+        )
+      ).id,
   };
 
   async function reference(caller: TestUser, field: string): Promise<string | undefined> {

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { type CrmClient, type CrmClientOptions, createCrmClient } from "@crm/client";
 import { type Database, openDatabase } from "@crm/db";
 import { inject } from "vitest";
@@ -46,11 +49,13 @@ export async function openTestDatabase(): Promise<{ database: Database; dispose(
 /** The real Fastify server on a random local port, over an isolated database. */
 export async function startTestServer(env: Record<string, string> = {}) {
   const { database, dispose } = await openTestDatabase();
+  const importDir = mkdtempSync(path.join(tmpdir(), "crm-imports-"));
   const config = loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     JWT_SECRET: randomBytes(32).toString("hex"),
     LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+    IMPORT_DIR: importDir,
     ...env,
   });
   const app = await buildApp({ config, database });
@@ -117,9 +122,11 @@ export async function startTestServer(env: Record<string, string> = {}) {
     rest,
     signup,
     member,
+    config,
     async close() {
       await app.close();
       await dispose();
+      rmSync(importDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { Prisma } from "@crm/db";
 import type { OrgContext } from "../trpc.ts";
+import { insertRows } from "./bulk-sql.ts";
+import { uuidv7 } from "./ids.ts";
 
 export type AuditAction = "create" | "update" | "delete" | "restore" | "purge";
 export type FieldChanges = Record<string, { before: unknown; after: unknown }>;
@@ -58,20 +60,22 @@ export async function writeAudit(db: Prisma.TransactionClient, ctx: OrgContext, 
   });
 }
 
-/** Many entries in one statement (bulk operations); same rules as writeAudit. */
+/** Many entries in one statement (bulk operations, imports); same rules as writeAudit. */
 export async function writeAuditMany(db: Prisma.TransactionClient, ctx: OrgContext, entries: AuditEntry[]): Promise<void> {
-  const data = entries
+  const now = Date.now();
+  const rows = entries
     .map((entry) => ({ entry, changes: diffSnapshots(entry.before, entry.after) }))
     .filter(({ entry, changes }) => entry.action !== "update" || Object.keys(changes).length > 0)
     .map(({ entry, changes }) => ({
+      id: uuidv7(now),
       organizationId: ctx.org.id,
       actorUserId: ctx.actor.userId,
       actorApiKeyId: ctx.actor.apiKeyId,
       action: entry.action,
       entityType: entry.entityType,
       entityId: entry.entityId,
-      changes: changes as Prisma.InputJsonValue,
+      changes,
       requestId: ctx.requestId,
     }));
-  if (data.length) await db.auditLog.createMany({ data });
+  await insertRows(db, "AuditLog", rows);
 }

@@ -151,6 +151,28 @@ export async function createLead(tx: Tx, ctx: OrgContext, input: CreateLeadInput
  */
 export type LeadChanges = Partial<Omit<Lead, "scoreBreakdown">> & { scoreBreakdown?: Prisma.InputJsonValue };
 
+/** Whether applying `changes` re-scores the lead (and so needs its note count). */
+export function leadChangeRescores(before: Lead, changes: LeadChanges, options: { rescore?: boolean } = {}): boolean {
+  const scoringChanged = options.rescore || SCORE_INPUT_FIELDS.some((field) => field in changes);
+  const merged = { ...before, ...changes } as Lead;
+  return !merged.scoreIsManual && Boolean(scoringChanged || before.scoreIsManual);
+}
+
+/**
+ * The columns an update writes: the changes, the status's default probability, and the score
+ * and search text that follow. `noteCount` is given exactly when leadChangeRescores says so.
+ */
+export function leadChangeData(ctx: OrgContext, before: Lead, changes: LeadChanges, noteCount: number | undefined) {
+  const merged = { ...before, ...changes } as Lead;
+  const data: Prisma.LeadUncheckedUpdateInput = { ...changes, updatedById: ctx.actor.userId };
+  if (changes.status !== undefined && changes.status !== before.status && changes.conversionProbability === undefined) {
+    data.conversionProbability = STATUS_PROBABILITY[merged.status] ?? null;
+  }
+  if (noteCount !== undefined) Object.assign(data, derivedLeadFields(merged, noteCount));
+  else data.searchText = leadSearchText(merged);
+  return data;
+}
+
 export async function changeLead(
   tx: Tx,
   ctx: OrgContext,
@@ -158,18 +180,11 @@ export async function changeLead(
   changes: LeadChanges,
   options: { rescore?: boolean } = {},
 ) {
+  const noteCount = leadChangeRescores(before, changes, options)
+    ? await tx.leadNote.count({ where: { leadId: before.id } })
+    : undefined;
+  const data = leadChangeData(ctx, before, changes, noteCount);
   const merged = { ...before, ...changes } as Lead;
-  const data: Prisma.LeadUncheckedUpdateInput = { ...changes, updatedById: ctx.actor.userId };
-  if (changes.status !== undefined && changes.status !== before.status && changes.conversionProbability === undefined) {
-    data.conversionProbability = STATUS_PROBABILITY[merged.status] ?? null;
-  }
-  const scoringChanged = options.rescore || SCORE_INPUT_FIELDS.some((field) => field in changes);
-  if (!merged.scoreIsManual && (scoringChanged || before.scoreIsManual)) {
-    const noteCount = await tx.leadNote.count({ where: { leadId: before.id } });
-    Object.assign(data, derivedLeadFields(merged, noteCount));
-  } else {
-    data.searchText = leadSearchText(merged);
-  }
   let after: Lead;
   try {
     after = await tx.lead.update({ where: { id: before.id }, data });

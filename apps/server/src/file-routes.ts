@@ -1,0 +1,165 @@
+import { randomUUID } from "node:crypto";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  authorize,
+  type Context,
+  describeIssues,
+  exportLeads,
+  type ImportRunner,
+  importErrorsCsv,
+  importFormatOf,
+  importOptionsInput,
+  queueImport,
+  type RequestInfo,
+  type StoredUpload,
+  summarizeIssues,
+} from "@crm/api";
+import multipart from "@fastify/multipart";
+import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ZodError, z } from "zod";
+import type { Config } from "./config.ts";
+import { fastifyErrorHandler, type RestError } from "./rest-errors.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The background import runner of this process (undefined when IMPORT_RUNNER=false). */
+    importRunner?: ImportRunner;
+  }
+}
+
+export interface FileRouteOptions {
+  config: Config;
+  createContext(request: RequestInfo): Context;
+  requestInfo(request: FastifyRequest): RequestInfo;
+  runner?: ImportRunner;
+}
+
+/** The REST error body for an error of these routes: tRPC errors keep their code and status, zod errors name the field. */
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof TRPCError) {
+    const status = getHTTPStatusCodeFromError(error);
+    if (status >= 500) {
+      request.log.error({ err: error }, "file route failed");
+      return reply.status(status).send({ code: error.code, message: "Internal server error", requestId: request.id });
+    }
+    return reply.status(status).send({ code: error.code, message: error.message, requestId: request.id } satisfies RestError);
+  }
+  if (error instanceof ZodError) {
+    return reply.status(400).send({
+      code: "BAD_REQUEST",
+      message: summarizeIssues(error.issues),
+      issues: describeIssues(error.issues),
+      requestId: request.id,
+    } satisfies RestError);
+  }
+  return fastifyErrorHandler(error as FastifyError, request, reply);
+}
+
+const idParams = z.object({ id: z.uuid({ error: "must be a UUID" }) });
+
+/**
+ * The routes the OpenAPI bridge cannot serve (multipart upload, file downloads). They authorise
+ * through the same `authorize` the procedures' `permission()` uses and call the same services.
+ */
+export async function registerFileRoutes(app: FastifyInstance, options: FileRouteOptions) {
+  const { config, runner } = options;
+  mkdirSync(config.importDir, { recursive: true });
+  const context = (request: FastifyRequest) => options.createContext(options.requestInfo(request));
+
+  await app.register(async (files) => {
+    await files.register(multipart, {
+      limits: { fileSize: config.IMPORT_MAX_FILE_BYTES, files: 1, fields: 10, fieldSize: 100_000, parts: 12 },
+    });
+    files.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+
+    /**
+     * Multipart: `file` (.csv or .xlsx) and the optional fields `mode`, `duplicatePolicy` and
+     * `mapping` (JSON). The file is checked before the job is queued (4xx, nothing written); the
+     * answer is 202 with the job's id, to follow with GET /api/v1/imports/{id}.
+     */
+    files.post("/api/v1/leads/import", async (request, reply) => {
+      const ctx = await authorize(context(request), "leads:import");
+      if (!request.isMultipart()) {
+        throw new TRPCError({
+          code: "UNSUPPORTED_MEDIA_TYPE",
+          message: "send multipart/form-data with the file in the field `file`",
+        });
+      }
+      const fields: Record<string, string> = {};
+      let upload: StoredUpload | undefined;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type !== "file") {
+            fields[part.fieldname] = String(part.value);
+            continue;
+          }
+          if (part.fieldname !== "file" || upload) {
+            part.file.resume();
+            throw new TRPCError({ code: "BAD_REQUEST", message: "send one file, in the field `file`" });
+          }
+          try {
+            importFormatOf(part.filename);
+          } catch (error) {
+            part.file.resume();
+            throw error;
+          }
+          const storedFile = `${randomUUID()}${path.extname(part.filename).toLowerCase()}`;
+          upload = { path: path.join(config.importDir, storedFile), storedFile, fileName: part.filename };
+          await pipeline(part.file, createWriteStream(upload.path));
+          if (part.file.truncated) {
+            throw new TRPCError({
+              code: "PAYLOAD_TOO_LARGE",
+              message: `the file is larger than ${config.IMPORT_MAX_FILE_BYTES} bytes (IMPORT_MAX_FILE_BYTES)`,
+            });
+          }
+        }
+        if (!upload) throw new TRPCError({ code: "BAD_REQUEST", message: "no file: send it in the multipart field `file`" });
+        const job = await queueImport(ctx, "lead", upload, importOptionsInput.parse(fields));
+        runner?.wake();
+        return reply
+          .status(202)
+          .header("location", `/api/v1/imports/${job.id}`)
+          .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
+      } catch (error) {
+        if (upload) await rm(upload.path, { force: true });
+        throw error;
+      }
+    });
+  });
+
+  await app.register(async (downloads) => {
+    downloads.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+
+    const sendFile = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      file: { stream: Readable; contentType: string; fileName: string },
+    ) => {
+      file.stream.on("error", (error) => request.log.error({ err: error }, "download failed while streaming"));
+      return reply
+        .header("content-type", file.contentType)
+        .header("content-disposition", `attachment; filename="${file.fileName}"`)
+        .header("cache-control", "no-store")
+        .send(file.stream);
+    };
+
+    /** The row errors of an import job as CSV (row, field, error, value). */
+    downloads.get("/api/v1/imports/:id/errors.csv", async (request, reply) => {
+      const ctx = await authorize(context(request), "leads:import");
+      const { id } = idParams.parse(request.params);
+      return sendFile(request, reply, await importErrorsCsv(ctx, id));
+    });
+
+    /** The leads matching the list filters of GET /api/v1/leads, streamed as `format=xlsx` (default) or `csv`. */
+    downloads.get("/api/v1/leads/export", async (request, reply) => {
+      const ctx = await authorize(context(request), "leads:export");
+      return sendFile(request, reply, await exportLeads(ctx, request.query));
+    });
+  });
+}

@@ -1,0 +1,168 @@
+import type { ImportJob, Prisma } from "@crm/db";
+import { notFound } from "../errors.ts";
+import { type ExportColumn, tableStream } from "../exports/table-stream.ts";
+import { keysetPage } from "../lib/pagination.ts";
+import type { ImportOptions } from "../routers/imports/schemas.ts";
+import { leadImportTarget } from "../routers/leads/import.ts";
+import type { OrgContext } from "../trpc.ts";
+import { inspectImportFile } from "./inspect.ts";
+import type { ImportTarget } from "./pipeline.ts";
+import type { ParseOptions } from "./types.ts";
+
+type Db = Prisma.TransactionClient;
+
+/** Every kind of record that can be imported, by the `resource` stored on its jobs. */
+export const IMPORT_TARGETS: Record<string, ImportTarget> = {
+  lead: leadImportTarget as ImportTarget,
+};
+
+/** How many row errors `imports.byId` shows inline. */
+export const ERRORS_SHOWN_WITH_JOB = 50;
+
+export interface StoredUpload {
+  /** Absolute path of the stored upload. */
+  path: string;
+  /** Its name relative to the import directory (what the job keeps). */
+  storedFile: string;
+  /** The name the caller gave the file. */
+  fileName: string;
+}
+
+/**
+ * Checks a stored upload (type, encoding, quoting, header and mapping: 4xx when it cannot be
+ * imported) and queues a job for it. The caller has authorised the import.
+ */
+export async function queueImport(ctx: OrgContext, resource: string, upload: StoredUpload, options: ImportOptions) {
+  const target = IMPORT_TARGETS[resource];
+  if (!target) throw new Error(`no import target for ${resource}`);
+  const inspected = await inspectImportFile(upload.path, upload.fileName, target, options.mapping);
+  return ctx.db.importJob.create({
+    data: {
+      organizationId: ctx.org.id,
+      resource,
+      createdByUserId: ctx.actor.userId,
+      createdByApiKeyId: ctx.actor.apiKeyId,
+      requestId: ctx.requestId,
+      fileName: upload.fileName.slice(0, 255),
+      format: inspected.format,
+      fileSize: inspected.fileSize,
+      storedFile: upload.storedFile,
+      mode: options.mode,
+      duplicatePolicy: options.duplicatePolicy,
+      mapping: options.mapping ?? undefined,
+      parseOptions: inspected.parseOptions as unknown as Prisma.InputJsonValue,
+      rowsTotal: inspected.rowsTotal,
+      lastRowNumber: inspected.parseOptions.headerRowNumber,
+    },
+  });
+}
+
+export async function findImportJob(db: Db, ctx: OrgContext, id: string): Promise<ImportJob> {
+  const job = await db.importJob.findFirst({ where: { id, organizationId: ctx.org.id } });
+  if (!job) throw notFound("Import");
+  return job;
+}
+
+export function presentImportJob(job: ImportJob) {
+  const options = job.parseOptions as unknown as Partial<ParseOptions>;
+  return {
+    id: job.id,
+    resource: job.resource,
+    fileName: job.fileName,
+    format: job.format,
+    fileSize: job.fileSize,
+    mode: job.mode,
+    duplicatePolicy: job.duplicatePolicy,
+    status: job.status,
+    rowsTotal: job.rowsTotal,
+    rowsProcessed: job.rowsProcessed,
+    rowsCreated: job.rowsCreated,
+    rowsUpdated: job.rowsUpdated,
+    rowsSkipped: job.rowsSkipped,
+    rowsFailed: job.rowsFailed,
+    columns: (options.columns ?? []).map((column) => ({ column: column.header, field: column.field })),
+    ignoredColumns: options.ignoredColumns ?? [],
+    errorMessage: job.errorMessage,
+    createdByUserId: job.createdByUserId,
+    createdByApiKeyId: job.createdByApiKeyId,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+const errorColumns = { rowNumber: true, field: true, message: true, value: true, id: true } as const;
+
+export async function importJobDetail(db: Db, ctx: OrgContext, id: string) {
+  const job = await findImportJob(db, ctx, id);
+  const errors = await db.importRowError.findMany({
+    where: { jobId: job.id },
+    orderBy: [{ rowNumber: "asc" }, { id: "asc" }],
+    take: ERRORS_SHOWN_WITH_JOB,
+    select: errorColumns,
+  });
+  return { ...presentImportJob(job), errors: errors.map(({ id: _id, ...error }) => error) };
+}
+
+export async function listImportJobs(
+  db: Db,
+  ctx: OrgContext,
+  input: { limit: number; cursor?: string; sortOrder: "asc" | "desc"; status?: ImportJob["status"] },
+) {
+  const page = keysetPage({ field: "createdAt", type: "date", order: input.sortOrder }, input.limit, input.cursor);
+  const rows = await db.importJob.findMany({
+    where: { AND: [{ organizationId: ctx.org.id, ...(input.status ? { status: input.status } : {}) }, page.where] },
+    orderBy: page.orderBy as Prisma.ImportJobOrderByWithRelationInput[],
+    take: page.take,
+  });
+  const result = page.toPage(rows);
+  return { items: result.items.map(presentImportJob), nextCursor: result.nextCursor };
+}
+
+async function importErrorsPage(db: Db, jobId: string, limit: number, cursor: string | undefined) {
+  const page = keysetPage({ field: "rowNumber", type: "number", order: "asc" }, limit, cursor);
+  const rows = await db.importRowError.findMany({
+    where: { AND: [{ jobId }, page.where] },
+    orderBy: page.orderBy as Prisma.ImportRowErrorOrderByWithRelationInput[],
+    take: page.take,
+    select: errorColumns,
+  });
+  const result = page.toPage(rows);
+  return { items: result.items.map(({ id: _id, ...error }) => error), nextCursor: result.nextCursor };
+}
+
+/** A page of a job's row errors, in row order. */
+export async function listImportErrors(db: Db, ctx: OrgContext, input: { id: string; limit: number; cursor?: string }) {
+  const job = await findImportJob(db, ctx, input.id);
+  return importErrorsPage(db, job.id, input.limit, input.cursor);
+}
+
+/** Every row error of a job, a page at a time from the database (for the CSV report). */
+export async function* allImportErrors(db: Db, jobId: string, pageSize = 5000) {
+  let cursor: string | undefined;
+  do {
+    const page = await importErrorsPage(db, jobId, pageSize, cursor);
+    if (page.items.length) yield page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+type RowErrorLine = { rowNumber: number; field: string; message: string; value: string | null };
+
+const ERROR_REPORT_COLUMNS: ExportColumn<RowErrorLine>[] = [
+  { header: "Row", kind: "integer", value: (error) => error.rowNumber },
+  { header: "Field", kind: "text", value: (error) => error.field },
+  { header: "Error", kind: "text", value: (error) => error.message },
+  { header: "Value", kind: "text", value: (error) => error.value },
+];
+
+/** A job's row errors as a CSV download (row, field, error, the cell's value), streamed page by page. */
+export async function importErrorsCsv(ctx: OrgContext, id: string) {
+  const job = await findImportJob(ctx.db, ctx, id);
+  const base = job.fileName.replace(/\.[^.]*$/, "").replace(/[^\w.-]+/g, "_") || "import";
+  return {
+    stream: tableStream("csv", ERROR_REPORT_COLUMNS, allImportErrors(ctx.db, job.id)),
+    contentType: "text/csv; charset=utf-8",
+    fileName: `${base}-errors.csv`,
+  };
+}

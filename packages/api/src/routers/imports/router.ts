@@ -1,0 +1,53 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { importJobDetail, listImportErrors, listImportJobs } from "../../imports/jobs.ts";
+import { idInput } from "../../lib/schemas.ts";
+import { permission } from "../../trpc.ts";
+import {
+  importErrorPageOutput,
+  importErrorsInput,
+  importJobDetailOutput,
+  importJobPageOutput,
+  listImportsInput,
+} from "./schemas.ts";
+
+const tags = ["imports"];
+
+/**
+ * Import jobs. A job is made by uploading a file (`POST /api/v1/leads/import`, or
+ * `crm.$files.importLeads` in the typed client); these procedures follow it.
+ */
+export const importsRouter = {
+  list: permission("leads:import")
+    .meta({ openapi: { method: "GET", path: "/imports", tags, protect: true, summary: "Import jobs, newest first" } })
+    .input(listImportsInput)
+    .output(importJobPageOutput)
+    .query(({ ctx, input }) => listImportJobs(ctx.db, ctx, input)),
+
+  byId: permission("leads:import")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/imports/{id}",
+        tags,
+        protect: true,
+        summary: "An import job: status, row counters and the first row errors",
+      },
+    })
+    .input(idInput)
+    .output(importJobDetailOutput)
+    .query(({ ctx, input }) => importJobDetail(ctx.db, ctx, input.id)),
+
+  errors: permission("leads:import")
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/imports/{id}/errors",
+        tags,
+        protect: true,
+        summary: "The row errors of an import job, in row order (also as CSV: /imports/{id}/errors.csv)",
+      },
+    })
+    .input(importErrorsInput)
+    .output(importErrorPageOutput)
+    .query(({ ctx, input }) => listImportErrors(ctx.db, ctx, input)),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,132 @@
+import type { ImportOptionsInput, RouterInputs } from "@crm/api";
+
+/** An error answer of the file routes, in the REST error shape. */
+export class CrmHttpError extends Error {
+  override name = "CrmHttpError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ImportLeadsOptions = ImportOptionsInput & {
+  /** The file's name; its extension (.csv or .xlsx) says how it is read. */
+  filename: string;
+};
+
+type LeadFilters = Omit<RouterInputs["leads"]["list"], "limit" | "cursor" | "sortBy" | "withTotal">;
+export type ExportLeadsOptions = LeadFilters & { format?: "csv" | "xlsx" };
+
+export interface ImportQueued {
+  jobId: string;
+  status: "queued" | "running" | "completed" | "failed";
+  /** Data rows counted at upload (CSV), else null. */
+  rowsTotal: number | null;
+}
+
+export interface FileTransport {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+  authorization(): Promise<string | undefined>;
+  /** Runs before each call (e.g. switching to the requested organization). */
+  prepare(): Promise<void>;
+  /** Refreshes the session after a 401; false when it cannot. */
+  refresh(): Promise<boolean>;
+}
+
+async function httpError(response: Response): Promise<CrmHttpError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as {
+      code?: string;
+      message?: string;
+      issues?: { path: string; message: string }[];
+      requestId?: string;
+    };
+    return new CrmHttpError(response.status, body.code ?? "ERROR", body.message ?? text, body.issues, body.requestId);
+  } catch {
+    return new CrmHttpError(response.status, "ERROR", text || response.statusText);
+  }
+}
+
+function queryString(options: Record<string, unknown>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || value === null) continue;
+    const text = Array.isArray(value) ? value.join(",") : value instanceof Date ? value.toISOString() : String(value);
+    query.set(key, text);
+  }
+  const encoded = query.toString();
+  return encoded ? `?${encoded}` : "";
+}
+
+/**
+ * The routes the tRPC client cannot call: lead import (multipart upload), lead export and the
+ * import error report (downloads). Same credentials, organization and refresh as the procedures;
+ * an error answer throws CrmHttpError.
+ */
+export function fileHelpers(transport: FileTransport) {
+  const send = transport.fetch ?? fetch;
+
+  async function call(path: string, init: { method: string; body?: () => FormData }): Promise<Response> {
+    await transport.prepare();
+    for (let attempt = 0; ; attempt++) {
+      const authorization = await transport.authorization();
+      const response = await send(`${transport.baseUrl}${path}`, {
+        method: init.method,
+        headers: { ...transport.headers, ...(authorization ? { authorization } : {}) },
+        body: init.body?.(),
+      });
+      if (response.ok) return response;
+      if (response.status === 401 && attempt === 0 && (await transport.refresh())) {
+        await response.body?.cancel();
+        continue;
+      }
+      throw await httpError(response);
+    }
+  }
+
+  return {
+    /**
+     * Uploads a .csv or .xlsx file of leads; resolves with the import job's id as soon as the
+     * file is accepted (follow it with `imports.byId`). A file that cannot be imported rejects
+     * with a 4xx CrmHttpError and nothing is written.
+     */
+    async importLeads(file: Blob | Uint8Array | ArrayBuffer, options: ImportLeadsOptions): Promise<ImportQueued> {
+      const { filename, mapping, ...fields } = options;
+      const response = await call("/api/v1/leads/import", {
+        method: "POST",
+        body: () => {
+          const form = new FormData();
+          for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, String(value));
+          if (mapping) form.append("mapping", JSON.stringify(mapping));
+          form.append(
+            "file",
+            file instanceof Blob ? file : new Blob([file instanceof ArrayBuffer ? new Uint8Array(file) : file]),
+            filename,
+          );
+          return form;
+        },
+      });
+      return (await response.json()) as ImportQueued;
+    },
+
+    /** The leads matching the list filters as a file (`format` xlsx by default, or csv): a streaming Response. */
+    exportLeads(options: ExportLeadsOptions = {}): Promise<Response> {
+      return call(`/api/v1/leads/export${queryString(options)}`, { method: "GET" });
+    },
+
+    /** The row errors of an import job as CSV (row, field, error, value): a streaming Response. */
+    importErrorsCsv(jobId: string): Promise<Response> {
+      return call(`/api/v1/imports/${encodeURIComponent(jobId)}/errors.csv`, { method: "GET" });
+    },
+  };
+}
+
+export type FileHelpers = ReturnType<typeof fileHelpers>;
