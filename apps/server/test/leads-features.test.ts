@@ -35,6 +35,17 @@ describe("lead fields and validation", () => {
     expect(lead.website).toBe("https://navy.mil/careers");
   });
 
+  it("takes REST JSON bodies as sent: a string where a boolean belongs is refused, never coerced", async () => {
+    const coerced = await server.rest("POST", "/leads", { token: owner.token(), body: { firstName: "Str", isActive: "false" } });
+    expect(coerced.status).toBe(400);
+    expect(coerced.body.message).toContain("isActive");
+    const plain = await server.rest("POST", "/leads", { token: owner.token(), body: { firstName: "Bool", isActive: false } });
+    expect(plain.status).toBe(200);
+    expect(plain.body.isActive).toBe(false);
+    // The REST call must not have loosened the schema the tRPC side shares.
+    expect(await errorOf(newLead({ isActive: "false" }))).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("isActive") });
+  });
+
   it("rejects an impossible phone number naming the field", async () => {
     expect(await errorOf(newLead({ phone: "+1 123" }))).toMatchObject({
       code: "BAD_REQUEST",
