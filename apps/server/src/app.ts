@@ -142,9 +142,17 @@ export async function buildApp({ config, database }: AppOptions) {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   await app.register(async (rest) => {
+    // Action routes (logout, switch, revoke, ...) need no body; let callers leave it out.
+    rest.addHook("preHandler", async (request) => {
+      if (request.body === undefined && !request.headers["content-type"] && ["POST", "PATCH", "PUT"].includes(request.method)) {
+        request.headers["content-type"] = "application/json";
+        request.body = {};
+      }
+    });
     rest.addHook("onSend", async (request, reply, payload) => {
       if (reply.statusCode < 400 || typeof payload !== "string") return payload;
-      return normalizeBridgeError(payload, request.id);
+      // The bridge has already cut its base path off the request's URL.
+      return normalizeBridgeError(payload, request.id, `${request.method} /api/v1${request.url.split("?")[0]}`);
     });
     await rest.register(fastifyTRPCOpenApiPlugin, {
       basePath: "/api/v1",

@@ -19,7 +19,7 @@ interface BridgeErrorBody {
  * own issue format; we give REST callers the same `{ code, message, issues, requestId }` with the
  * field-naming message the tRPC side gets from the error formatter.
  */
-export function normalizeBridgeError(payload: string, requestId: string): string {
+export function normalizeBridgeError(payload: string, requestId: string, route: string): string {
   let body: BridgeErrorBody;
   try {
     body = JSON.parse(payload);
@@ -27,6 +27,8 @@ export function normalizeBridgeError(payload: string, requestId: string): string
     return payload;
   }
   const issues = body.data?.issues;
+  // The bridge's own "no procedure for this path" says only "Not found".
+  if (body.code === "NOT_FOUND" && body.message === "Not found") body.message = `No route for ${route}`;
   const error: RestError = {
     code: typeof body.code === "string" ? body.code : "INTERNAL_SERVER_ERROR",
     message: issues?.length
