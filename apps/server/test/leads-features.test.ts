@@ -43,7 +43,10 @@ describe("lead fields and validation", () => {
     expect(plain.status).toBe(200);
     expect(plain.body.isActive).toBe(false);
     // The REST call must not have loosened the schema the tRPC side shares.
-    expect(await errorOf(newLead({ isActive: "false" }))).toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("isActive") });
+    expect(await errorOf(newLead({ isActive: "false" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("isActive"),
+    });
   });
 
   it("rejects an impossible phone number naming the field", async () => {
