@@ -1,4 +1,5 @@
 import { PassThrough, Readable } from "node:stream";
+import { setTimeout } from "node:timers/promises";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
 
@@ -58,6 +59,9 @@ function csvStream<Row>(columns: ExportColumn<Row>[], pages: AsyncIterable<Row[]
   return Readable.from(lines(), { objectMode: false });
 }
 
+/** Bytes of XLSX waiting for a slow client before the next page of rows is read. */
+const MAX_XLSX_BACKLOG = 4 * 1024 * 1024;
+
 const NUMBER_FORMATS: Partial<Record<ExportColumn<unknown>["kind"], string>> = {
   date: "yyyy-mm-dd hh:mm:ss",
   integer: "0",
@@ -71,7 +75,7 @@ const NUMBER_FORMATS: Partial<Record<ExportColumn<unknown>["kind"], string>> = {
  * database reads back), so memory stays flat.
  */
 function xlsxStream<Row>(columns: ExportColumn<Row>[], pages: AsyncIterable<Row[]>, sheetName: string): Readable {
-  const output = new PassThrough({ highWaterMark: 1 << 20 });
+  const output = new PassThrough({ highWaterMark: 256 * 1024 });
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   const sheet = workbook.addWorksheet(sheetName, { views: [{ state: "frozen", ySplit: 1 }] });
   sheet.columns = columns.map((column, index) => ({
@@ -85,23 +89,36 @@ function xlsxStream<Row>(columns: ExportColumn<Row>[], pages: AsyncIterable<Row[
   header.commit();
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
 
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      if (!output.writableNeedDrain || output.destroyed) return resolve();
-      const done = () => {
-        output.off("drain", done);
-        output.off("close", done);
-        resolve();
-      };
-      output.on("drain", done);
-      output.on("close", done);
-    });
+  // exceljs writes committed rows into the zip without heeding backpressure: with a slow client
+  // the XML piles up in the pipeline between the sheet and `output` (archiver's streams). So the
+  // next page waits until what is queued along that pipeline is small again. (Reads the stream
+  // states of exceljs 4.4.0 / archiver 5, pinned.)
+  type Piped = { _readableState?: { length?: number; pipes?: Piped | Piped[] | null }; _writableState?: { length?: number } };
+  const sheetStream = (sheet as unknown as { stream?: { pipes?: Piped[]; buffers?: unknown[] } }).stream;
+  const queued = (stream: Piped | undefined, depth: number): number => {
+    if (!stream || depth > 8 || (stream as unknown) === output) return 0;
+    const next = stream._readableState?.pipes;
+    const downstream = Array.isArray(next) ? next : next ? [next] : [];
+    return (
+      (stream._readableState?.length ?? 0) +
+      (stream._writableState?.length ?? 0) +
+      downstream.reduce((sum, pipe) => sum + queued(pipe, depth + 1), 0)
+    );
+  };
+  const backlog = () =>
+    (sheetStream?.pipes ?? []).reduce((sum, pipe) => sum + queued(pipe, 0), 0) +
+    (sheetStream?.buffers?.length ?? 0) * 65_536 +
+    output.writableLength +
+    output.readableLength;
+  const consumerCaughtUp = async () => {
+    while (backlog() > MAX_XLSX_BACKLOG && !output.destroyed) await setTimeout(5);
+  };
 
   (async () => {
     for await (const page of pages) {
       if (output.destroyed) return;
       for (const row of page) sheet.addRow(columns.map((column) => xlsxCell(column, row))).commit();
-      await drained();
+      await consumerCaughtUp();
     }
     sheet.commit();
     await workbook.commit();

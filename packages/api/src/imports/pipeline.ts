@@ -30,6 +30,8 @@ export type RowOutcome =
 /** What one kind of record brings to the import pipeline; the pipeline does the rest. */
 export interface ImportTarget<Input = unknown> {
   resource: string;
+  /** The table the records go to (analysed after a large import). */
+  table: string;
   fields: ImportField[];
   /** Alternatives: the header must map every field of at least one set. */
   requiredColumns: string[][];

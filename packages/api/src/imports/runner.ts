@@ -35,6 +35,9 @@ export const DEFAULT_IMPORT_SETTINGS: Omit<ImportRunnerSettings, "directory"> = 
   maxAttempts: 3,
 };
 
+/** Rows written by one import above which the table's statistics are refreshed. */
+const ANALYZE_AFTER_ROWS = 10_000;
+
 interface Logger {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
@@ -184,6 +187,21 @@ export class ImportRunner {
     });
     await rm(file, { force: true });
     this.log.info({ ...log, status: result.status }, "import finished");
+    await this.refreshStatistics(job.id);
+  }
+
+  /**
+   * After a large import the planner's statistics still describe the table before it: lists and
+   * exports would pick poor plans until autovacuum catches up, so the table is analysed now.
+   */
+  private async refreshStatistics(jobId: string): Promise<void> {
+    const job = await this.services.db.importJob.findUnique({ where: { id: jobId } });
+    const target = job && IMPORT_TARGETS[job.resource];
+    if (!job || !target || job.status !== "completed" || job.mode === "dry_run") return;
+    if (job.rowsCreated + job.rowsUpdated < ANALYZE_AFTER_ROWS) return;
+    await this.services.db
+      .$executeRawUnsafe(`ANALYZE "${target.table}"`)
+      .catch((error) => this.log.warn({ err: error, jobId }, "could not analyse after the import"));
   }
 
   /** Keeps the job's heartbeat fresh while it runs (also during one long all_or_nothing transaction). */

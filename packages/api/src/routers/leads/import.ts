@@ -256,6 +256,7 @@ async function openLeadRows(db: Prisma.TransactionClient, ctx: OrgContext): Prom
 
 export const leadImportTarget: ImportTarget<CreateLeadInput> = {
   resource: "lead",
+  table: "Lead",
   fields: LEAD_IMPORT_FIELDS,
   requiredColumns: [["firstName"], ["fullName"]],
   open: openLeadRows,
