@@ -135,6 +135,27 @@ async function* batchesOf<Input>(
   if (size > 0 || batch.lastRowNumber > startAfter) yield batch;
 }
 
+/**
+ * Asks for the next item as soon as one is handed out, so the file is read and the next batch
+ * validated while the database writes the current one.
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = iterator.next();
+      // An error of the read-ahead surfaces when its item is awaited, not as an unhandled rejection.
+      next.catch(() => {});
+      yield result.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
 async function outcomesOf<Input>(
   tx: Prisma.TransactionClient,
   handler: RowHandler<Input>,
@@ -199,7 +220,7 @@ async function withRetryOnConflict<T>(work: () => Promise<T>, attempts = 3): Pro
  * committed row.
  */
 async function runInBatches(run: ImportRunOptions, handler: RowHandler<unknown>, write: boolean, startAfter: number) {
-  for await (const batch of batchesOf(run, handler, startAfter)) {
+  for await (const batch of readAhead(batchesOf(run, handler, startAfter))) {
     abortIfStopped(run.signal);
     // A turn of the event loop between transactions: on PGlite (one connection) the requests
     // waiting for the database get it here; back-to-back transactions would starve them.
@@ -280,7 +301,7 @@ async function runAtomically(run: ImportRunOptions, handler: RowHandler<unknown>
         async (tx) => {
           const total: Tally = { processed: 0, created: 0, updated: 0, skipped: 0, failed: 0 };
           let lastRowNumber = headerRow;
-          for await (const batch of batchesOf(run, handler, headerRow)) {
+          for await (const batch of readAhead(batchesOf(run, handler, headerRow))) {
             abortIfStopped(run.signal);
             const outcomes = await outcomesOf(tx, handler, batch, { policy: run.job.duplicatePolicy, write: true });
             const failures = outcomes.filter((outcome) => outcome.result === "failed");
