@@ -99,6 +99,7 @@ export async function buildApp({ config, database }: AppOptions) {
           concurrency: config.IMPORT_CONCURRENCY,
           pollIntervalMs: config.IMPORT_POLL_INTERVAL_MS,
           staleAfterMs: config.IMPORT_STALE_AFTER_SECONDS * 1000,
+          soleRunner: database.kind === "pglite",
         },
         app.log.child({ component: "imports" }),
       )

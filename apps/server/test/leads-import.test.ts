@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { CrmHttpError, createCrmClient } from "@crm/client";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
@@ -775,6 +776,19 @@ describe("surviving a stop and a crash", () => {
     await second.app.close();
     expect(job).toMatchObject({ status: "completed", rowsProcessed: ROWS, rowsCreated: ROWS });
     expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(ROWS);
+  });
+
+  it("at start-up, an upload left behind by a crash (no job, over an hour old) is removed; a recent one is kept", async () => {
+    const left = path.join(server.config.importDir, "left-behind.csv");
+    const recent = path.join(server.config.importDir, "arriving.csv");
+    writeFileSync(left, "First Name\nAda\n");
+    writeFileSync(recent, "First Name\nAda\n");
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    utimesSync(left, twoHoursAgo, twoHoursAgo);
+    const restarted = await restart();
+    await restarted.app.close();
+    expect(readdirSync(server.config.importDir)).toEqual(["arriving.csv"]);
+    rmSync(recent);
   });
 
   it("a job whose file is gone is failed with a clear message", async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ImportJob } from "@crm/db";
 import { TRPCError } from "@trpc/server";
@@ -23,6 +23,11 @@ export interface ImportRunnerSettings {
   atomicTimeoutMs: number;
   /** Runs of one job before it is failed for good. */
   maxAttempts: number;
+  /**
+   * This process is the only one that can run jobs (the embedded database allows one process):
+   * jobs left `running` are resumed at start-up instead of once their heartbeat is stale.
+   */
+  soleRunner?: boolean;
 }
 
 export const DEFAULT_IMPORT_SETTINGS: Omit<ImportRunnerSettings, "directory"> = {
@@ -34,6 +39,9 @@ export const DEFAULT_IMPORT_SETTINGS: Omit<ImportRunnerSettings, "directory"> = 
   atomicTimeoutMs: 6 * 3_600_000,
   maxAttempts: 3,
 };
+
+/** An upload with no job this old is left over from a crash while it was being received. */
+const ABANDONED_UPLOAD_MS = 3_600_000;
 
 /** Rows written by one import above which the table's statistics are refreshed. */
 const ANALYZE_AFTER_ROWS = 10_000;
@@ -63,12 +71,38 @@ export class ImportRunner {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    if (this.settings.soleRunner) {
+      // No other process can be running these: they were left by this one when it stopped.
+      await this.services.db.importJob.updateMany({
+        where: { status: "running" },
+        data: { status: "queued", heartbeatAt: null },
+      });
+    }
+    await this.removeAbandonedUploads().catch((error) => this.log.warn({ err: error }, "could not clean the import directory"));
     this.timer = setInterval(() => this.wake(), this.settings.pollIntervalMs);
     this.timer.unref();
     this.wake();
+  }
+
+  /** Uploads no job refers to any more (a crash between storing the file and queueing its job), after a while. */
+  private async removeAbandonedUploads(): Promise<void> {
+    const files = await readdir(this.settings.directory);
+    if (files.length === 0) return;
+    const pending = await this.services.db.importJob.findMany({
+      where: { status: { in: ["queued", "running"] }, storedFile: { in: files } },
+      select: { storedFile: true },
+    });
+    const kept = new Set(pending.map((job) => job.storedFile));
+    const cutoff = Date.now() - ABANDONED_UPLOAD_MS;
+    for (const file of files) {
+      if (kept.has(file)) continue;
+      const full = path.join(this.settings.directory, file);
+      const info = await stat(full).catch(() => undefined);
+      if (info?.isFile() && info.mtimeMs < cutoff) await rm(full, { force: true });
+    }
   }
 
   /** Looks at the queue now (after an upload). */
