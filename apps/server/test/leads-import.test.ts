@@ -378,6 +378,8 @@ describe("duplicates by email", () => {
     expect(updated.score).toBeGreaterThan(existing.score);
     const history = await user.client.leads.history.query({ id: existing.id });
     expect(history.items[0]).toMatchObject({ action: "update" });
+    // Exactly what changed: nothing the row did not touch, nothing merely re-read from the database.
+    expect(history.items[0]?.changes.map((change) => change.field).sort()).toEqual(["firstName", "jobTitle", "score"]);
     expect(history.items[0]?.changes).toEqual(
       expect.arrayContaining([
         { field: "firstName", before: "Old", after: "New" },
