@@ -1,0 +1,112 @@
+/** Command-line flags of `pnpm bench`. */
+export interface BenchOptions {
+  /** Leads seeded in the benchmark organization (and rows in the import file). */
+  rows: number;
+  /** Keep the benchmark database instead of dropping it at the end. */
+  keep: boolean;
+  /** Seconds of measured load per list target (after the warm-up). */
+  duration: number;
+  /** Seconds of unmeasured warm-up load per list target. */
+  warmup: number;
+  connections: number;
+  /** Database connections of the real server and of the baseline alike. */
+  pool: number;
+  /** Which sections to run. */
+  sections: Set<Section>;
+  /**
+   * `dist`: build apps/server (`pnpm build`: its esbuild bundle) and run `node dist/main.mjs`, as in
+   * production, falling back to `src` when the build fails; `src`: apps/server/src/main.ts through tsx.
+   */
+  server: "src" | "dist";
+  /** LOG_LEVEL of the server under test. */
+  logLevel: string;
+}
+
+export const SECTIONS = ["list", "export", "import"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const USAGE = `pnpm bench [-- flags]
+  --rows=N          leads to seed and rows to import (default 1000000)
+  --duration=S      seconds of measured load per list target (default 15)
+  --warmup=S        seconds of warm-up load per list target (default 5)
+  --connections=N   concurrent connections (default 32)
+  --pool=N          database pool size of both servers (default 10)
+  --only=a,b        sections to run: list, export, import (default all)
+  --server=dist|src build the server and run node dist/main.mjs (default), or src/main.ts through tsx
+  --log-level=L     LOG_LEVEL of the server under test (default warn)
+  --keep            keep the benchmark database`;
+
+function positiveInteger(name: string, value: string): number {
+  const parsed = Number(value.replaceAll("_", ""));
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return parsed;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const options: BenchOptions = {
+    rows: 1_000_000,
+    keep: false,
+    duration: 15,
+    warmup: 5,
+    connections: 32,
+    pool: 10,
+    sections: new Set(SECTIONS),
+    server: "dist",
+    logLevel: "warn",
+  };
+  for (const arg of argv) {
+    // pnpm forwards the `--` that separates its own flags from the script's.
+    if (arg === "--") continue;
+    if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`Unknown argument "${arg}"\n${USAGE}`);
+    const [, name = "", value] = match;
+    const need = () => {
+      if (value === undefined || value === "") throw new Error(`--${name} needs a value (--${name}=...)`);
+      return value;
+    };
+    switch (name) {
+      case "rows":
+        options.rows = positiveInteger(name, need());
+        break;
+      case "duration":
+        options.duration = positiveInteger(name, need());
+        break;
+      case "warmup":
+        options.warmup = positiveInteger(name, need());
+        break;
+      case "connections":
+        options.connections = positiveInteger(name, need());
+        break;
+      case "pool":
+        options.pool = positiveInteger(name, need());
+        break;
+      case "only": {
+        const wanted = need().split(",");
+        const unknown = wanted.filter((section) => !SECTIONS.includes(section as Section));
+        if (unknown.length) throw new Error(`--only: unknown section ${unknown.join(", ")} (known: ${SECTIONS.join(", ")})`);
+        options.sections = new Set(wanted as Section[]);
+        break;
+      }
+      case "server": {
+        const server = need();
+        if (server !== "src" && server !== "dist") throw new Error(`--server must be src or dist, got "${server}"`);
+        options.server = server;
+        break;
+      }
+      case "log-level":
+        options.logLevel = need();
+        break;
+      case "keep":
+        options.keep = true;
+        break;
+      default:
+        throw new Error(`Unknown flag --${name}\n${USAGE}`);
+    }
+  }
+  if (options.rows < 1000) throw new Error("--rows must be at least 1000");
+  return options;
+}
