@@ -31,9 +31,14 @@ function matches(row: Row, where: Where): boolean {
     const value = (row as unknown as Record<string, unknown>)[key];
     if (condition === null) return value === null;
     if (condition instanceof Date || typeof condition !== "object") return value !== null && compare(value, condition) === 0;
-    const { gt, lt } = condition as { gt?: unknown; lt?: unknown };
+    const { gt, lt, gte, lte } = condition as { gt?: unknown; lt?: unknown; gte?: unknown; lte?: unknown };
     if (value === null) return false;
-    return (gt === undefined || compare(value, gt) > 0) && (lt === undefined || compare(value, lt) < 0);
+    return (
+      (gt === undefined || compare(value, gt) > 0) &&
+      (lt === undefined || compare(value, lt) < 0) &&
+      (gte === undefined || compare(value, gte) >= 0) &&
+      (lte === undefined || compare(value, lte) <= 0)
+    );
   });
 }
 
@@ -123,7 +128,7 @@ describe("keysetPage", () => {
     expect(full.nextCursor).toEqual(expect.any(String));
   });
 
-  it("round-trips a date cursor into a strictly-after condition on (field, id)", () => {
+  it("round-trips a date cursor into a strictly-after condition on (field, id), bounded for an index range scan", () => {
     const sort: SortSpec = { field: "createdAt", order: "desc", type: "date" };
     const rows = sortRows(data, keysetPage(sort, 4, undefined).orderBy as OrderBy).slice(0, 5);
     const { nextCursor } = keysetPage(sort, 4, undefined).toPage(rows);
@@ -131,6 +136,7 @@ describe("keysetPage", () => {
 
     const next = keysetPage(sort, 4, nextCursor ?? undefined);
     expect(next.where).toEqual({
+      createdAt: { lte: last.createdAt },
       OR: [{ createdAt: { lt: last.createdAt } }, { createdAt: last.createdAt, id: { lt: last.id } }],
     });
     // The date comes back as a Date, not the ISO string it travelled as.
@@ -139,6 +145,7 @@ describe("keysetPage", () => {
     const ascending: SortSpec = { field: "score", order: "asc", type: "number" };
     const cursor = keysetPage(ascending, 1, undefined).toPage(data.slice(0, 2)).nextCursor ?? undefined;
     expect(keysetPage(ascending, 1, cursor).where).toEqual({
+      score: { gte: data[0]?.score },
       OR: [{ score: { gt: data[0]?.score } }, { score: data[0]?.score, id: { gt: data[0]?.id } }],
     });
   });

