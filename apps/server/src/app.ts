@@ -8,6 +8,7 @@ import {
   ImportRunner,
   LoginThrottle,
   openApiDocument,
+  PrincipalCache,
   type RequestInfo,
   ThrottledError,
 } from "@crm/api";
@@ -21,6 +22,13 @@ import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
 import { registerFileRoutes } from "./file-routes.ts";
 import { fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Credentials checked recently (see PrincipalCache); a change made behind the API's back must empty it. */
+    principalCache: PrincipalCache;
+  }
+}
 
 export interface AppOptions {
   config: Config;
@@ -86,8 +94,10 @@ export async function buildApp({ config, database }: AppOptions) {
       attemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
+    principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),
   };
   const createContext = createContextFactory(services);
+  app.decorate("principalCache", services.principalCache);
 
   const importRunner = config.IMPORT_RUNNER
     ? new ImportRunner(

@@ -518,6 +518,7 @@ describe("API keys", () => {
     });
     expect((await server.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
     await server.prisma.apiKey.update({ where: { id: key.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    server.forgetCheckedCredentials();
     const response = await server.rest("GET", "/leads", { token: key.secret });
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ code: "UNAUTHORIZED", message: "API key has expired" });
@@ -551,5 +552,55 @@ describe("API keys", () => {
 
     expect(await ownerB.client.leads.byId.query({ id: leadB.id })).toEqual(leadB);
     expect((await server.rest("GET", "/leads", { token: keyB.secret })).status).toBe(200);
+  });
+});
+
+describe("checked credentials are cached for AUTH_CACHE_TTL_MS", () => {
+  it("a change made through the API applies at once: a member deactivated and a role changed right after a cached call", async () => {
+    const owner = await server.signup("CacheOwner");
+    const agent = await server.member(owner, "agent", "CachedAgent");
+    expect((await agent.client.leads.create.mutate({ firstName: "Before" })).firstName).toBe("Before");
+
+    await owner.client.members.update.mutate({ id: agent.membershipId, roleId: await roleId(owner, "viewer") });
+    expect(await failure(agent.client.leads.create.mutate({ firstName: "After" }))).toMatchObject({
+      code: "FORBIDDEN",
+      message: "Missing permission leads:write",
+    });
+
+    await owner.client.members.deactivate.mutate({ id: agent.membershipId });
+    expect(await failure(agent.client.leads.list.query({}))).toEqual({
+      code: "UNAUTHORIZED",
+      httpStatus: 401,
+      message: "Session has been revoked; log in again",
+    });
+  });
+
+  it("a change made behind this instance's back (another instance, the database) applies once the TTL has passed", async () => {
+    const ttlMs = 1500;
+    const cached = await startTestServer({ AUTH_CACHE_TTL_MS: String(ttlMs) });
+    try {
+      const user = await cached.signup("Elsewhere");
+      const key = await user.client.apiKeys.create.mutate({ name: "svc", roleId: await roleId(user, "viewer") });
+      const checkedAt = Date.now();
+      expect((await cached.rest("GET", "/leads", { token: user.token() })).status).toBe(200);
+      expect((await cached.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
+
+      const revokedAt = new Date();
+      await cached.prisma.session.updateMany({ where: { userId: user.userId }, data: { revokedAt } });
+      await cached.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt } });
+      // The trade-off of the cache: for the rest of the TTL this instance still trusts what it checked.
+      expect((await cached.rest("GET", "/leads", { token: user.token() })).status).toBe(200);
+      expect((await cached.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, checkedAt + ttlMs + 50 - Date.now()));
+
+      const session = await cached.rest("GET", "/leads", { token: user.token() });
+      expect(session.status).toBe(401);
+      expect(session.body).toMatchObject({ message: "Session has been revoked; log in again" });
+      const apiKey = await cached.rest("GET", "/leads", { token: key.secret });
+      expect(apiKey.status).toBe(401);
+      expect(apiKey.body).toMatchObject({ message: "API key has been revoked" });
+    } finally {
+      await cached.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@crm/db";
+import type { PrincipalCache } from "./auth/principal-cache.ts";
 import type { LoginThrottle } from "./auth/throttle.ts";
 import type { AuthSettings } from "./auth/tokens.ts";
 
@@ -7,6 +8,7 @@ export interface ApiServices {
   db: PrismaClient;
   auth: AuthSettings;
   loginThrottle: LoginThrottle;
+  principalCache: PrincipalCache;
 }
 
 /** What the host extracts from each request; the API never sees the HTTP framework. */

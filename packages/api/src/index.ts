@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "./root.ts";
 
+export { PrincipalCache } from "./auth/principal-cache.ts";
 export { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from "./auth/throttle.ts";
 export type { AuthSettings } from "./auth/tokens.ts";
 export { type ApiServices, type Context, createContextFactory, type RequestInfo } from "./context.ts";

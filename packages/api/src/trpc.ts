@@ -1,10 +1,11 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
+import { IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
 import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
 
 export type ProcedureMeta = {
@@ -16,7 +17,7 @@ const t = initTRPC
   .context<Context>()
   .meta<OpenApiMeta<ProcedureMeta>>()
   .create({
-    transformer: superjson,
+    transformer,
     errorFormatter({ shape, error, ctx }) {
       const validation = error.cause instanceof ZodError ? error.cause : undefined;
       const internal = error.code === "INTERNAL_SERVER_ERROR";
@@ -46,7 +47,17 @@ const translateErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(translateErrors);
+/** See PrincipalCache: whatever a mutation of an identity router changed, no cached principal outlives it. */
+const forgetPrincipalsAfterIdentityWrites = t.middleware(async ({ ctx, type, path, next }) => {
+  if (type !== "mutation" || !IDENTITY_ROUTERS.has(path.slice(0, path.indexOf(".")))) return next();
+  try {
+    return await next();
+  } finally {
+    ctx.principalCache.invalidateAll();
+  }
+});
+
+export const publicProcedure = t.procedure.use(translateErrors).use(forgetPrincipalsAfterIdentityWrites);
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   const principal = await resolvePrincipal(ctx);

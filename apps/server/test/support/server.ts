@@ -123,6 +123,8 @@ export async function startTestServer(env: Record<string, string> = {}) {
     signup,
     member,
     config,
+    /** For tests that change sessions, keys or roles in the database directly, behind the API's back. */
+    forgetCheckedCredentials: () => app.principalCache.invalidateAll(),
     async close() {
       await app.close();
       await dispose();

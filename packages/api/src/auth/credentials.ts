@@ -39,7 +39,9 @@ export async function resolvePrincipal(ctx: Context): Promise<Principal> {
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1]) throw unauthorized("Authorization header must be: Bearer <token>");
   const credential = match[1];
-  return credential.startsWith(API_KEY_PREFIX) ? resolveApiKey(ctx, credential) : resolveAccessToken(ctx, credential);
+  return ctx.principalCache.resolve(credential, () =>
+    credential.startsWith(API_KEY_PREFIX) ? resolveApiKey(ctx, credential) : resolveAccessToken(ctx, credential),
+  );
 }
 
 /**
@@ -63,7 +65,7 @@ interface SessionPrincipalRow {
   rolePermissions: string[];
 }
 
-async function resolveAccessToken(ctx: Context, token: string): Promise<UserPrincipal> {
+async function resolveAccessToken(ctx: Context, token: string): Promise<{ principal: UserPrincipal; validUntil: number }> {
   let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
   try {
     claims = await verifyAccessToken(ctx.auth, token);
@@ -87,7 +89,7 @@ async function resolveAccessToken(ctx: Context, token: string): Promise<UserPrin
   }
   if (session.revokedAt) throw unauthorized("Session has been revoked; log in again");
   if (!session.userIsActive) throw unauthorized("User account is deactivated");
-  return {
+  const principal: UserPrincipal = {
     kind: "user",
     user: { id: session.userId, email: session.userEmail, name: session.userName },
     sessionId: session.id,
@@ -104,16 +106,21 @@ async function resolveAccessToken(ctx: Context, token: string): Promise<UserPrin
       },
     },
   };
+  return { principal, validUntil: claims.expiresAt };
 }
 
-async function resolveApiKey(ctx: Context, key: string): Promise<ApiKeyPrincipal> {
+async function resolveApiKey(ctx: Context, key: string): Promise<{ principal: ApiKeyPrincipal; validUntil?: number }> {
   const apiKey = await ctx.db.apiKey.findUnique({ where: { keyHash: hashSecret(key) }, include: { role: true } });
   if (!apiKey) throw unauthorized("API key is not valid");
   if (apiKey.revokedAt) throw unauthorized("API key has been revoked");
   if (apiKey.expiresAt && apiKey.expiresAt <= new Date()) throw unauthorized("API key has expired");
-  // Last-use bookkeeping must not slow down or fail the request it describes.
+  // Last-use bookkeeping must not slow down or fail the request it describes. It runs when the key
+  // is read from the database, so at most once per principal-cache lifetime.
   ctx.db.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
-  return { kind: "apiKey", apiKeyId: apiKey.id, organizationId: apiKey.organizationId, role: apiKey.role };
+  return {
+    principal: { kind: "apiKey", apiKeyId: apiKey.id, organizationId: apiKey.organizationId, role: apiKey.role },
+    validUntil: apiKey.expiresAt?.getTime(),
+  };
 }
 
 export function principalPermissions(principal: Principal): Set<Permission> {

@@ -53,7 +53,10 @@ export class InvalidTokenError extends Error {
 }
 
 /** Verifies signature, algorithm (HS256 only: `none` and asymmetric algorithms are refused), issuer, audience and expiry. */
-export async function verifyAccessToken(settings: AuthSettings, token: string): Promise<AccessClaims> {
+export async function verifyAccessToken(
+  settings: AuthSettings,
+  token: string,
+): Promise<AccessClaims & { /** epoch ms */ expiresAt: number }> {
   try {
     const { payload } = await jwtVerify(token, await hmacKey(settings.jwtSecret), {
       algorithms: [ALGORITHM],
@@ -65,7 +68,12 @@ export async function verifyAccessToken(settings: AuthSettings, token: string): 
     if (!isId(payload.sub) || !isId(payload.sid) || !isId(payload.org)) {
       throw new InvalidTokenError("Access token is missing required claims");
     }
-    return { userId: payload.sub, sessionId: payload.sid, organizationId: payload.org };
+    return {
+      userId: payload.sub,
+      sessionId: payload.sid,
+      organizationId: payload.org,
+      expiresAt: (payload.exp as number) * 1000,
+    };
   } catch (error) {
     if (error instanceof InvalidTokenError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new InvalidTokenError("Access token has expired");
