@@ -581,6 +581,7 @@ describe("checked credentials are cached for AUTH_CACHE_TTL_MS", () => {
     try {
       const user = await cached.signup("Elsewhere");
       const key = await user.client.apiKeys.create.mutate({ name: "svc", roleId: await roleId(user, "viewer") });
+      const someoneElse = await cached.signup("SomeoneElse");
       const checkedAt = Date.now();
       expect((await cached.rest("GET", "/leads", { token: user.token() })).status).toBe(200);
       expect((await cached.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
@@ -588,7 +589,9 @@ describe("checked credentials are cached for AUTH_CACHE_TTL_MS", () => {
       const revokedAt = new Date();
       await cached.prisma.session.updateMany({ where: { userId: user.userId }, data: { revokedAt } });
       await cached.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt } });
-      // The trade-off of the cache: for the rest of the TTL this instance still trusts what it checked.
+      // The trade-off of the cache: for the rest of the TTL this instance still trusts what it checked,
+      // and a mutation that only adds a credential (another user's login) does not empty it.
+      expect((await cached.rest("POST", "/auth/login", { body: { email: someoneElse.email, password: PASSWORD } })).status).toBe(200);
       expect((await cached.rest("GET", "/leads", { token: user.token() })).status).toBe(200);
       expect((await cached.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, checkedAt + ttlMs + 50 - Date.now()));

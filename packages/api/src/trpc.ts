@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
-import { IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
+import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
 import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
 import { transformer } from "./lib/transformer.ts";
@@ -50,10 +50,13 @@ const translateErrors = t.middleware(async ({ next }) => {
 /** See PrincipalCache: whatever a mutation of an identity router changed, no cached principal outlives it. */
 const forgetPrincipalsAfterIdentityWrites = t.middleware(async ({ ctx, type, path, next }) => {
   if (type !== "mutation" || !IDENTITY_ROUTERS.has(path.slice(0, path.indexOf(".")))) return next();
+  let succeeded = false;
   try {
-    return await next();
+    const result = await next();
+    succeeded = result.ok;
+    return result;
   } finally {
-    ctx.principalCache.invalidateAll();
+    if (!succeeded || !ADDS_CREDENTIALS_ONLY.has(path)) ctx.principalCache.invalidateAll();
   }
 });
 

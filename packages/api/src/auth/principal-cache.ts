@@ -1,8 +1,15 @@
 import { createHash } from "node:crypto";
 import type { Principal } from "./credentials.ts";
 
-/** The routers whose writes can change who a credential stands for; any of their mutations empties the cache. */
+/** The routers whose writes can change who a credential stands for; their mutations empty the cache. */
 export const IDENTITY_ROUTERS: ReadonlySet<string> = new Set(["auth", "organizations", "members", "roles", "users", "apiKeys"]);
+
+/**
+ * Identity mutations that, when they succeed, only add credentials (a user, a session, an
+ * organization) and change none already checked: they leave the cache as it is. A failed refresh
+ * may have revoked its session (token reuse), so only success is exempt.
+ */
+export const ADDS_CREDENTIALS_ONLY: ReadonlySet<string> = new Set(["auth.signup", "auth.login", "auth.refresh", "organizations.create"]);
 
 interface Entry {
   principal: Principal;
