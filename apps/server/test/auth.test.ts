@@ -591,7 +591,9 @@ describe("checked credentials are cached for AUTH_CACHE_TTL_MS", () => {
       await cached.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt } });
       // The trade-off of the cache: for the rest of the TTL this instance still trusts what it checked,
       // and a mutation that only adds a credential (another user's login) does not empty it.
-      expect((await cached.rest("POST", "/auth/login", { body: { email: someoneElse.email, password: PASSWORD } })).status).toBe(200);
+      expect((await cached.rest("POST", "/auth/login", { body: { email: someoneElse.email, password: PASSWORD } })).status).toBe(
+        200,
+      );
       expect((await cached.rest("GET", "/leads", { token: user.token() })).status).toBe(200);
       expect((await cached.rest("GET", "/leads", { token: key.secret })).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, checkedAt + ttlMs + 50 - Date.now()));

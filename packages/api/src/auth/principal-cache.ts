@@ -9,7 +9,12 @@ export const IDENTITY_ROUTERS: ReadonlySet<string> = new Set(["auth", "organizat
  * organization) and change none already checked: they leave the cache as it is. A failed refresh
  * may have revoked its session (token reuse), so only success is exempt.
  */
-export const ADDS_CREDENTIALS_ONLY: ReadonlySet<string> = new Set(["auth.signup", "auth.login", "auth.refresh", "organizations.create"]);
+export const ADDS_CREDENTIALS_ONLY: ReadonlySet<string> = new Set([
+  "auth.signup",
+  "auth.login",
+  "auth.refresh",
+  "organizations.create",
+]);
 
 interface Entry {
   principal: Principal;
