@@ -4,8 +4,10 @@ export interface BenchOptions {
   rows: number;
   /** Keep the benchmark database instead of dropping it at the end. */
   keep: boolean;
-  /** Seconds of measured load per list target (after the warm-up). */
+  /** Seconds of measured load per list target in each round (after the warm-up). */
   duration: number;
+  /** Rounds of the list section, each measuring every target once. */
+  rounds: number;
   /** Seconds of unmeasured warm-up load per list target. */
   warmup: number;
   connections: number;
@@ -27,7 +29,8 @@ export type Section = (typeof SECTIONS)[number];
 
 const USAGE = `pnpm bench [-- flags]
   --rows=N          leads to seed and rows to import (default 1000000)
-  --duration=S      seconds of measured load per list target (default 15)
+  --duration=S      seconds of measured load per list target and round (default 10)
+  --rounds=N        list rounds, each measuring baseline, REST and tRPC in turn (default 3)
   --warmup=S        seconds of warm-up load per list target (default 5)
   --connections=N   concurrent connections (default 32)
   --pool=N          database pool size of both servers (default 10)
@@ -46,7 +49,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
     rows: 1_000_000,
     keep: false,
-    duration: 15,
+    duration: 10,
+    rounds: 3,
     warmup: 5,
     connections: 32,
     pool: 10,
@@ -74,6 +78,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case "duration":
         options.duration = positiveInteger(name, need());
+        break;
+      case "rounds":
+        options.rounds = positiveInteger(name, need());
         break;
       case "warmup":
         options.warmup = positiveInteger(name, need());

@@ -67,20 +67,23 @@ async function keywordCounts(context: BenchContext, term: string) {
 const MAX_OTHER_CPU = 0.1;
 const ATTEMPTS = 3;
 
+type Measured = LoadResult & { cpuPerRequest: { server: number; database: number; load: number }; otherShare: number };
+
+/** One thing to load: a URL on a running server. */
+interface Target {
+  label: string;
+  server: ServerProcess;
+  url: string;
+  headers: Record<string, string>;
+}
+
 /**
- * Warm-up, then the measured run. On this shared machine a run during which other work took more
+ * One measured run of `target`. On this shared machine a run during which other work took more
  * than MAX_OTHER_CPU of the CPUs is repeated (up to ATTEMPTS runs), once the machine is quiet again.
  */
-async function measure(
-  context: BenchContext,
-  label: string,
-  server: ServerProcess,
-  url: string,
-  headers: Record<string, string>,
-) {
-  const { connections, warmup, duration } = context.options;
-  context.log(`  ${label}: warm-up ${warmup} s, then ${duration} s at ${connections} connections`);
-  await runLoad({ url, headers, connections, seconds: warmup });
+async function measureOnce(context: BenchContext, target: Target, round: number): Promise<Measured> {
+  const { connections, duration } = context.options;
+  const { label, server, url, headers } = target;
   let result: LoadResult | undefined;
   let cpu: CpuUse | undefined;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -98,23 +101,65 @@ async function measure(
   const perRequest = (group: string) => ((cpu?.seconds[group] ?? 0) * 1000) / (result?.requests || 1);
   const cpuPerRequest = { server: perRequest("server"), database: perRequest("database"), load: perRequest("bench") };
   context.log(
-    `  ${label}: ${fmt.rate(result.requestsPerSecond)}, p50 ${fmt.ms(result.p50Ms)}, p99 ${fmt.ms(result.p99Ms)}; ` +
+    `  round ${round}, ${label}: ${fmt.rate(result.requestsPerSecond)}, p50 ${fmt.ms(result.p50Ms)}, p99 ${fmt.ms(result.p99Ms)}; ` +
       `CPU per request: server ${fmt.ms(cpuPerRequest.server)}, PostgreSQL ${fmt.ms(cpuPerRequest.database)}, ` +
       `load generator ${fmt.ms(cpuPerRequest.load)}; other work ${fmt.percent(cpu.otherShare)} of the CPUs` +
       (result.failures ? `; ${result.failures} FAILED requests` : ""),
   );
   if (result.failures) throw new Error(`${label}: ${result.failures} of ${result.requests} requests failed`);
-  context.notes.push({
-    section: "list",
-    text: `${label}: other work took ${fmt.percent(cpu.otherShare)} of the CPUs during the measured run`,
-  });
-  return { ...result, cpuPerRequest };
+  return { ...result, cpuPerRequest, otherShare: cpu.otherShare };
 }
 
-type Measured = LoadResult & { cpuPerRequest: { server: number; database: number; load: number } };
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
 
-function rowsFor(label: string, ours: Measured, baseline: Measured): Row[] {
-  const share = ours.requestsPerSecond / baseline.requestsPerSecond;
+/** The median of each figure over the rounds of one target. */
+function medianOf(runs: Measured[]): Measured {
+  const of = (pick: (run: Measured) => number) => median(runs.map(pick));
+  return {
+    requestsPerSecond: of((run) => run.requestsPerSecond),
+    p50Ms: of((run) => run.p50Ms),
+    p99Ms: of((run) => run.p99Ms),
+    requests: of((run) => run.requests),
+    failures: of((run) => run.failures),
+    otherShare: Math.max(...runs.map((run) => run.otherShare)),
+    cpuPerRequest: {
+      server: of((run) => run.cpuPerRequest.server),
+      database: of((run) => run.cpuPerRequest.database),
+      load: of((run) => run.cpuPerRequest.load),
+    },
+  };
+}
+
+/**
+ * Every target warmed up, then `rounds` rounds that each measure every target once, in turn. This
+ * machine's speed drifts by tens of percent over minutes; measuring the targets back to back in
+ * every round, and comparing each with the baseline of its own round, keeps that drift out of the
+ * ratios.
+ */
+async function measureInRounds(context: BenchContext, targets: Target[]) {
+  const { connections, warmup, duration, rounds } = context.options;
+  context.log(
+    `  ${targets.map((target) => target.label).join(", ")}: warm-up ${warmup} s each, then ${rounds} rounds of ` +
+      `${duration} s each at ${connections} connections`,
+  );
+  for (const { url, headers } of targets) await runLoad({ url, headers, connections, seconds: warmup });
+  const runs = targets.map(() => [] as Measured[]);
+  for (let round = 1; round <= rounds; round++) {
+    for (const [index, target] of targets.entries()) runs[index]?.push(await measureOnce(context, target, round));
+  }
+  return runs;
+}
+
+function rowsFor(label: string, runs: Measured[], baselineRuns: Measured[]): Row[] {
+  const ours = medianOf(runs);
+  const baseline = medianOf(baselineRuns);
+  const perRound = (pick: (run: Measured) => number) =>
+    median(runs.map((run, round) => pick(run) / pick(baselineRuns[round] ?? run)));
+  const share = perRound((run) => run.requestsPerSecond);
   const cpu = (measured: Measured) => `${fmt.ms(measured.cpuPerRequest.server)} + ${fmt.ms(measured.cpuPerRequest.database)}`;
   return [
     {
@@ -129,14 +174,14 @@ function rowsFor(label: string, ours: Measured, baseline: Measured): Row[] {
       metric: `list ${label}: p50 latency`,
       ours: fmt.ms(ours.p50Ms),
       baseline: fmt.ms(baseline.p50Ms),
-      ratio: fmt.ratio(ours.p50Ms / baseline.p50Ms),
+      ratio: fmt.ratio(perRound((run) => run.p50Ms)),
       target: "",
     },
     {
       metric: `list ${label}: p99 latency`,
       ours: fmt.ms(ours.p99Ms),
       baseline: fmt.ms(baseline.p99Ms),
-      ratio: fmt.ratio(ours.p99Ms / baseline.p99Ms),
+      ratio: fmt.ratio(perRound((run) => run.p99Ms)),
       target: `< ${P99_TARGET_MS} ms`,
       pass: ours.p99Ms < P99_TARGET_MS,
     },
@@ -144,10 +189,7 @@ function rowsFor(label: string, ours: Measured, baseline: Measured): Row[] {
       metric: `list ${label}: CPU per request, server + PostgreSQL`,
       ours: cpu(ours),
       baseline: cpu(baseline),
-      ratio: fmt.ratio(
-        (ours.cpuPerRequest.server + ours.cpuPerRequest.database) /
-          (baseline.cpuPerRequest.server + baseline.cpuPerRequest.database),
-      ),
+      ratio: fmt.ratio(perRound((run) => run.cpuPerRequest.server + run.cpuPerRequest.database)),
       target: "",
     },
   ];
@@ -202,33 +244,42 @@ export async function benchList(context: BenchContext): Promise<void> {
       ORGANIZATION_ID: context.organizationId,
     },
   });
-  let baselinePage: Page;
-  let baseline: Measured;
   try {
-    const url = `${baselineServer.url}/leads?${restQuery}`;
-    baselinePage = await fetchJson<Page>(url);
-    baseline = await measure(context, "baseline", baselineServer, url, {});
+    // Both servers stay up for the whole section; only the one under load does any work.
+    const server = await ServerProcess.start(realServer(context));
+    try {
+      const headers = authorization(context);
+      const baseline = {
+        label: "baseline",
+        server: baselineServer,
+        url: `${baselineServer.url}/leads?${restQuery}`,
+        headers: {},
+      };
+      const rest = { label: "REST", server, url: `${server.url}/api/v1/leads?${restQuery}`, headers };
+      const trpc = { label: "tRPC", server, url: `${server.url}/trpc/leads.list?input=${trpcInput}`, headers };
+      // The three must answer the same page, or the comparison means nothing.
+      const baselinePage = await fetchJson<Page>(baseline.url);
+      const restPage = await fetchJson<Page>(rest.url, { headers });
+      const trpcPage = (await fetchJson<{ result: { data: { json: Page } } }>(trpc.url, { headers })).result.data.json;
+      const ids = (page: Page) => page.items.map((item) => item.id).join(",");
+      if (ids(restPage) !== ids(baselinePage) || ids(trpcPage) !== ids(baselinePage)) {
+        throw new Error("REST, tRPC and the baseline answered different pages for the same query");
+      }
+
+      const [baselineRuns = [], restRuns = [], trpcRuns = []] = await measureInRounds(context, [baseline, rest, trpc]);
+      context.rows.push(...rowsFor("REST", restRuns, baselineRuns), ...rowsFor("tRPC", trpcRuns, baselineRuns));
+      const otherShares = [...baselineRuns, ...restRuns, ...trpcRuns].map((run) => run.otherShare);
+      context.notes.push({
+        section: "list",
+        text:
+          `${context.options.rounds} rounds of ${context.options.duration} s per target; figures are medians over the rounds, ` +
+          "ratios the median of each round's ratio to the baseline of the same round; other work took " +
+          `${fmt.percent(Math.min(...otherShares))}–${fmt.percent(Math.max(...otherShares))} of the CPUs during the runs`,
+      });
+    } finally {
+      await server.stop();
+    }
   } finally {
     await baselineServer.stop();
-  }
-
-  const server = await ServerProcess.start(realServer(context));
-  try {
-    const restUrl = `${server.url}/api/v1/leads?${restQuery}`;
-    const trpcUrl = `${server.url}/trpc/leads.list?input=${trpcInput}`;
-    const headers = authorization(context);
-    // The three must answer the same page, or the comparison means nothing.
-    const restPage = await fetchJson<Page>(restUrl, { headers });
-    const trpcPage = (await fetchJson<{ result: { data: { json: Page } } }>(trpcUrl, { headers })).result.data.json;
-    const ids = (page: Page) => page.items.map((item) => item.id).join(",");
-    if (ids(restPage) !== ids(baselinePage) || ids(trpcPage) !== ids(baselinePage)) {
-      throw new Error("REST, tRPC and the baseline answered different pages for the same query");
-    }
-
-    const rest = await measure(context, "REST", server, restUrl, headers);
-    const trpc = await measure(context, "tRPC", server, trpcUrl, headers);
-    context.rows.push(...rowsFor("REST", rest, baseline), ...rowsFor("tRPC", trpc, baseline));
-  } finally {
-    await server.stop();
   }
 }
