@@ -1,17 +1,7 @@
-import { setFlagsFromString } from "node:v8";
 import { DEMO_LOGIN, seedDemoData } from "@crm/api";
 import { DataDirLockedError, MigrationError, openDatabase } from "@crm/db";
 import { buildApp } from "./app.ts";
 import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
-
-/**
- * After each full collection V8 lets the heap grow to up to 4× what survived before collecting
- * again. A server's live data is small and its garbage comes in bursts (an export, an import), so
- * that headroom was most of its peak memory: growth held to 20% keeps an XLSX export of 300,000
- * leads at 233 MB instead of 368 MB (1,000,000 leads: 252 MB), with list throughput unchanged within
- * the bench machine's noise. It only makes collections more frequent; it caps nothing.
- */
-setFlagsFromString("--heap-growing-percent=20");
 
 async function main() {
   const config = loadConfig();

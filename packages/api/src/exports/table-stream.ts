@@ -2,6 +2,7 @@ import { PassThrough, Readable } from "node:stream";
 import { setTimeout } from "node:timers/promises";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
+import { heapGrowthLimit } from "../lib/heap-growth.ts";
 
 export const EXPORT_FORMATS = ["csv", "xlsx"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -133,5 +134,8 @@ export function tableStream<Row>(
   pages: AsyncIterable<Row[]>,
   sheetName = "Sheet1",
 ): Readable {
-  return format === "csv" ? csvStream(columns, pages) : xlsxStream(columns, pages, sheetName);
+  const stream = format === "csv" ? csvStream(columns, pages) : xlsxStream(columns, pages, sheetName);
+  // Until the stream closes (ended, failed or abandoned by its reader).
+  stream.once("close", heapGrowthLimit.hold());
+  return stream;
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { ImportJob } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import type { ApiServices } from "../context.ts";
+import { heapGrowthLimit } from "../lib/heap-growth.ts";
 import { importJobContext } from "./job-context.ts";
 import { IMPORT_TARGETS } from "./jobs.ts";
 import { ImportInterrupted, type ImportResult, runImport } from "./pipeline.ts";
@@ -188,7 +189,12 @@ export class ImportRunner {
         const target = IMPORT_TARGETS[job.resource];
         if (!target) throw new Error(`no import target for ${job.resource}`);
         const ctx = await importJobContext(this.services, job);
-        result = await runImport({ db, ctx, job, target, file, signal, ...this.settings });
+        const releaseHeap = heapGrowthLimit.hold();
+        try {
+          result = await runImport({ db, ctx, job, target, file, signal, ...this.settings });
+        } finally {
+          releaseHeap();
+        }
       }
     } catch (error) {
       if (error instanceof ImportInterrupted) {
