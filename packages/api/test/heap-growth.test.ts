@@ -4,12 +4,14 @@ import { type ExportColumn, tableStream } from "../src/exports/table-stream.ts";
 import { BULK_WORK_HEAP_GROWING_PERCENT, createHeapGrowthLimit, heapGrowthLimit } from "../src/lib/heap-growth.ts";
 
 describe("createHeapGrowthLimit", () => {
-  it("sets the tight growth on the first hold and V8's default after the last release, once each", () => {
+  it("sets the tight growth and collects on the first hold, and V8's default after the last release, once each", () => {
     const flags: string[] = [];
-    const limit = createHeapGrowthLimit((flag) => flags.push(flag));
+    let collections = 0;
+    const limit = createHeapGrowthLimit({ setFlags: (flag) => flags.push(flag), collectGarbage: () => collections++ });
     const releaseExport = limit.hold();
     const releaseImport = limit.hold();
     expect(flags).toEqual([`--heap-growing-percent=${BULK_WORK_HEAP_GROWING_PERCENT}`]);
+    expect(collections).toBe(1);
     releaseExport();
     releaseExport();
     expect(limit.holders).toBe(1);
@@ -19,6 +21,26 @@ describe("createHeapGrowthLimit", () => {
     expect(flags).toEqual([`--heap-growing-percent=${BULK_WORK_HEAP_GROWING_PERCENT}`, "--heap-growing-percent=0"]);
     limit.hold();
     expect(flags).toHaveLength(3);
+    expect(collections).toBe(2);
+  });
+
+  it("the process's limit really collects: an unreachable object is gone after the first hold", async () => {
+    expect(heapGrowthLimit.holders).toBe(0);
+    let target: object | null = { payload: new Array(1000).fill(0) };
+    let finalized!: () => void;
+    const collected = new Promise<void>((resolve) => {
+      finalized = resolve;
+    });
+    const registry = new FinalizationRegistry<void>(() => finalized());
+    registry.register(target, undefined);
+    const ref = new WeakRef(target);
+    target = null;
+    // A new task first: V8 keeps objects a WeakRef was made of alive until the current task ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const release = heapGrowthLimit.hold();
+    release();
+    expect(ref.deref()).toBeUndefined();
+    await collected;
   });
 });
 
