@@ -21,7 +21,7 @@ import Fastify, { type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
 import { registerFileRoutes } from "./file-routes.ts";
-import { fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
+import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -135,14 +135,24 @@ export async function buildApp({ config, database }: AppOptions) {
     }
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req }) => createContext(requestInfo(req)),
-      responseMeta: ({ errors }) => retryAfterHeaders(errors),
-      onError,
-    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  await app.register(async (trpc) => {
+    trpc.addHook("onSend", async (request, _reply, payload) => {
+      // The tRPC adapter answers with a fetch Response; fastify applies its status after this hook.
+      if (!(payload instanceof Response) || payload.status < 400) return payload;
+      const headers = new Headers(payload.headers);
+      headers.delete("content-length");
+      const body = addRequestIdToTrpcErrors(await payload.text(), request.id);
+      return new Response(body, { status: payload.status, headers });
+    });
+    await trpc.register(fastifyTRPCPlugin, {
+      prefix: "/trpc",
+      trpcOptions: {
+        router: appRouter,
+        createContext: ({ req }) => createContext(requestInfo(req)),
+        responseMeta: ({ errors }) => retryAfterHeaders(errors),
+        onError,
+      } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+    });
   });
 
   await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });

@@ -75,3 +75,28 @@ export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest
   }
   return reply.status(status).send({ code, message, requestId: request.id } satisfies RestError);
 }
+
+type TrpcErrorEnvelope = { error?: { json?: { data?: Record<string, unknown> }; data?: Record<string, unknown> } };
+
+/**
+ * tRPC's error formatter takes the request id from the context, and errors raised before there is
+ * one (a malformed body, an unknown procedure, a wrong method) have none; this adds it to each
+ * error of a /trpc response body (one, or a batch), superjson-encoded or not.
+ */
+export function addRequestIdToTrpcErrors(payload: string, requestId: string): string {
+  let body: TrpcErrorEnvelope | TrpcErrorEnvelope[];
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  let added = false;
+  for (const item of Array.isArray(body) ? body : [body]) {
+    const data = item?.error?.json?.data ?? item?.error?.data;
+    if (data && typeof data === "object" && data.requestId == null) {
+      data.requestId = requestId;
+      added = true;
+    }
+  }
+  return added ? JSON.stringify(body) : payload;
+}

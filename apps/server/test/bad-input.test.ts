@@ -232,7 +232,11 @@ describe("malformed requests", () => {
       headers: { "content-type": "application/json" },
     });
     expect(overTrpc.status).toBe(400);
-    expect(overTrpc.error.data).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400 });
+    expect(overTrpc.error.data).toMatchObject({
+      code: "BAD_REQUEST",
+      httpStatus: 400,
+      requestId: overTrpc.headers.get("x-request-id"),
+    });
     expect(overTrpc.error.message).toMatch(/JSON/);
     expect(await leadCount()).toBe(before);
   });
@@ -257,7 +261,11 @@ describe("malformed requests", () => {
 
     const overTrpc = await rawTrpc("leads.create", { body: "firstName=Ada", headers: { "content-type": "text/plain" } });
     expect(overTrpc.status).toBe(415);
-    expect(overTrpc.error.data).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415 });
+    expect(overTrpc.error.data).toMatchObject({
+      code: "UNSUPPORTED_MEDIA_TYPE",
+      httpStatus: 415,
+      requestId: overTrpc.headers.get("x-request-id"),
+    });
     expect(overTrpc.error.message).toContain("text/plain");
   });
 
@@ -295,8 +303,9 @@ describe("malformed requests", () => {
     expect(unknownProcedure.status).toBe(404);
     expect(unknownProcedure.error).toMatchObject({
       message: 'No procedure found on path "leads.nope"',
-      data: { code: "NOT_FOUND", httpStatus: 404 },
+      data: { code: "NOT_FOUND", httpStatus: 404, requestId: unknownProcedure.headers.get("x-request-id") },
     });
+    expect(unknownProcedure.headers.get("x-request-id")).toEqual(expect.any(String));
   });
 
   it("echoes a well-formed X-Request-Id from the caller in the header and in the error body", async () => {
