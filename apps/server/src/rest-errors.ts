@@ -79,9 +79,9 @@ export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest
 type TrpcErrorEnvelope = { error?: { json?: { data?: Record<string, unknown> }; data?: Record<string, unknown> } };
 
 /**
- * tRPC's error formatter takes the request id from the context, and errors raised before there is
- * one (a malformed body, an unknown procedure, a wrong method) have none; this adds it to each
- * error of a /trpc response body (one, or a batch), superjson-encoded or not.
+ * tRPC's error formatter takes the request id from the context, and an error raised before there
+ * is one (e.g. a body of an unsupported content type) has none; this adds it to each error of a
+ * /trpc response body (one, or a batch), superjson-encoded or not.
  */
 export function addRequestIdToTrpcErrors(payload: string, requestId: string): string {
   let body: TrpcErrorEnvelope | TrpcErrorEnvelope[];

@@ -116,21 +116,14 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
 
-/** The median of each figure over the rounds of one target. */
-function medianOf(runs: Measured[]): Measured {
+/** The median of each reported figure over the rounds of one target. */
+function medianOf(runs: Measured[]) {
   const of = (pick: (run: Measured) => number) => median(runs.map(pick));
   return {
     requestsPerSecond: of((run) => run.requestsPerSecond),
     p50Ms: of((run) => run.p50Ms),
     p99Ms: of((run) => run.p99Ms),
-    requests: of((run) => run.requests),
-    failures: of((run) => run.failures),
-    otherShare: Math.max(...runs.map((run) => run.otherShare)),
-    cpuPerRequest: {
-      server: of((run) => run.cpuPerRequest.server),
-      database: of((run) => run.cpuPerRequest.database),
-      load: of((run) => run.cpuPerRequest.load),
-    },
+    cpuPerRequest: { server: of((run) => run.cpuPerRequest.server), database: of((run) => run.cpuPerRequest.database) },
   };
 }
 
@@ -160,7 +153,8 @@ function rowsFor(label: string, runs: Measured[], baselineRuns: Measured[]): Row
   const perRound = (pick: (run: Measured) => number) =>
     median(runs.map((run, round) => pick(run) / pick(baselineRuns[round] ?? run)));
   const share = perRound((run) => run.requestsPerSecond);
-  const cpu = (measured: Measured) => `${fmt.ms(measured.cpuPerRequest.server)} + ${fmt.ms(measured.cpuPerRequest.database)}`;
+  const cpu = (measured: ReturnType<typeof medianOf>) =>
+    `${fmt.ms(measured.cpuPerRequest.server)} + ${fmt.ms(measured.cpuPerRequest.database)}`;
   return [
     {
       metric: `list ${label}: throughput`,
