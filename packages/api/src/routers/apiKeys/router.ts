@@ -4,7 +4,7 @@ import { z } from "zod";
 import { API_KEY_PREFIX, generateSecret, hashSecret } from "../../auth/tokens.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
-import { idInput, idSchema, text } from "../../lib/schemas.ts";
+import { idInput, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { type OrgContext, permission } from "../../trpc.ts";
 import { assertCanGrant, findRoleInOrg } from "../roles/service.ts";
 
@@ -15,10 +15,10 @@ const apiKeyOutput = z.object({
   name: z.string(),
   prefix: z.string(),
   role: z.object({ id: z.uuid(), key: z.string(), name: z.string() }),
-  createdAt: z.date(),
-  lastUsedAt: z.date().nullable(),
-  expiresAt: z.date().nullable(),
-  revokedAt: z.date().nullable(),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable(),
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
 });
 
 const include = { role: { select: { id: true, key: true, name: true } } } as const;

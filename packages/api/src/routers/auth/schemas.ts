@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { emailSchema, idSchema, passwordSchema, text } from "../../lib/schemas.ts";
+import { emailField, emailSchema, idSchema, passwordSchema, text, timestamp } from "../../lib/schemas.ts";
+import { DEMO_LOGIN } from "../../seed.ts";
 import { myOrganizationOutput, organizationOutput } from "../organizations/schemas.ts";
 
 export const userOutput = z.object({
@@ -7,8 +8,8 @@ export const userOutput = z.object({
   email: z.string(),
   name: z.string(),
   isActive: z.boolean(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
 });
 
 export const tokenPairOutput = z.object({
@@ -16,21 +17,29 @@ export const tokenPairOutput = z.object({
   accessToken: z.string(),
   expiresIn: z.number().int(),
   refreshToken: z.string(),
-  refreshTokenExpiresAt: z.date(),
+  refreshTokenExpiresAt: timestamp,
 });
 
 export const signupInput = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
-  name: text(120),
-  organizationName: text(120).optional(),
+  name: text(120).meta({ examples: ["Ada Lovelace"] }),
+  organizationName: text(120)
+    .optional()
+    .meta({ examples: ["Analytical Engines"] }),
 });
 
+// The examples are the demo user `pnpm start` seeds, so the docs page's "Try it out" logs in as it is.
 export const loginInput = z.strictObject({
-  email: emailSchema,
-  password: z.string().min(1, { error: "is required" }).max(200),
-  /** Which organization the session acts in; defaults to the first active membership. */
-  organizationId: idSchema.optional(),
+  email: emailField(DEMO_LOGIN.email),
+  password: z
+    .string()
+    .min(1, { error: "is required" })
+    .max(200)
+    .meta({ examples: [DEMO_LOGIN.password] }),
+  organizationId: idSchema
+    .optional()
+    .meta({ description: "Which organization the session acts in; defaults to the first active membership." }),
 });
 
 export const sessionOutput = tokenPairOutput.extend({ user: userOutput, organization: organizationOutput });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
-import { idSchema } from "../../lib/schemas.ts";
+import { idSchema, timestamp } from "../../lib/schemas.ts";
 
 export const IMPORT_MODES = ["dry_run", "valid_only", "all_or_nothing"] as const;
 export const DUPLICATE_POLICIES = ["skip", "update", "error"] as const;
@@ -31,8 +31,9 @@ const jsonObject = z.preprocess(
 export const importOptionsInput = z.strictObject({
   mode: z.enum(IMPORT_MODES).default("valid_only"),
   duplicatePolicy: z.enum(DUPLICATE_POLICIES).default("skip"),
-  /** { "column header": "field" }, or null to ignore a column; merged over the automatic mapping. */
-  mapping: jsonObject.optional(),
+  mapping: jsonObject
+    .optional()
+    .meta({ description: '{ "column header": "field" }, or null to ignore a column; merged over the automatic mapping.' }),
 });
 export type ImportOptions = z.infer<typeof importOptionsInput>;
 export type ImportOptionsInput = z.input<typeof importOptionsInput>;
@@ -53,28 +54,28 @@ export const importJobOutput = z.object({
   mode: z.enum(IMPORT_MODES),
   duplicatePolicy: z.enum(DUPLICATE_POLICIES),
   status: z.enum(IMPORT_STATUSES),
-  /** Data rows in the file when known at upload (CSV), else null. */
-  rowsTotal: z.number().int().nullable(),
-  rowsProcessed: z.number().int(),
-  /** In a dry run: what would be created, updated, skipped. */
-  rowsCreated: z.number().int(),
-  rowsUpdated: z.number().int(),
-  rowsSkipped: z.number().int(),
-  rowsFailed: z.number().int(),
-  /** Which column fills which field, and the columns no field takes. */
-  columns: z.array(z.object({ column: z.string(), field: z.string() })),
+  rowsTotal: z.number().int().nullable().meta({ description: "Data rows in the file when known at upload (CSV), else null." }),
+  rowsProcessed: z.number().int().meta({ description: "Data rows read so far." }),
+  rowsCreated: z.number().int().meta({ description: "Leads created (in a dry run: that would be created)." }),
+  rowsUpdated: z.number().int().meta({ description: "Leads updated (in a dry run: that would be updated)." }),
+  rowsSkipped: z.number().int().meta({ description: "Rows skipped as duplicates (in a dry run: that would be skipped)." }),
+  rowsFailed: z.number().int().meta({ description: "Rows refused, each with its errors." }),
+  columns: z
+    .array(z.object({ column: z.string(), field: z.string() }))
+    .meta({ description: "Which column fills which field, and the columns no field takes." }),
   ignoredColumns: z.array(z.string()),
   errorMessage: z.string().nullable(),
   createdByUserId: z.uuid().nullable(),
   createdByApiKeyId: z.uuid().nullable(),
-  createdAt: z.date(),
-  startedAt: z.date().nullable(),
-  finishedAt: z.date().nullable(),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
 });
 
 export const importJobDetailOutput = importJobOutput.extend({
-  /** The first row errors (all of them: imports.errors or the errors.csv download). */
-  errors: z.array(importRowErrorOutput),
+  errors: z
+    .array(importRowErrorOutput)
+    .meta({ description: "The first row errors (all of them: imports.errors or the errors.csv download)." }),
 });
 
 export const listImportsInput = z.strictObject({

@@ -14,6 +14,7 @@ export const phoneSchema = z
   .string()
   .trim()
   .max(40, { error: "must be at most 40 characters" })
+  .meta({ examples: ["+44 20 7946 0958"] })
   .transform((value, ctx) => {
     const e164 = toE164(value);
     if (!e164) {
@@ -27,6 +28,7 @@ export const websiteSchema = z
   .string()
   .trim()
   .max(500, { error: "must be at most 500 characters" })
+  .meta({ examples: ["https://example.com"] })
   .transform((value, ctx) => {
     const withScheme = /^https?:\/\//i.test(value) ? value : `https://${value}`;
     try {

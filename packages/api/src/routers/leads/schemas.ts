@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { booleanFilter, dateFilter, multiValue } from "../../lib/filters.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
-import { emailSchema, idSchema, text } from "../../lib/schemas.ts";
+import { emailSchema, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { phoneSchema, websiteSchema } from "./normalize.ts";
 
 export const LEAD_STATUSES = ["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost", "unqualified"] as const;
@@ -39,9 +39,18 @@ export const leadWritableFields = {
   source: leadSourceSchema.optional(),
   status: leadStatusSchema.optional(),
   conversionProbability: z.number().min(0).max(1).nullable().optional(),
-  /** Sets the score by hand and locks it against the rules; null returns to automatic scoring. */
-  manualScore: z.number().int().min(0).max(100).nullable().optional(),
-  assignedToId: idSchema.nullable().optional(),
+  manualScore: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .nullable()
+    .optional()
+    .meta({ description: "Sets the score by hand and locks it against the rules; null returns to automatic scoring." }),
+  assignedToId: idSchema
+    .nullable()
+    .optional()
+    .meta({ description: "The member the lead is assigned to; null for nobody.", examples: [null] }),
   lastContactedAt: z.coerce.date().nullable().optional(),
   nextFollowUpAt: z.coerce.date().nullable().optional(),
   tags: keywordList(50).optional(),
@@ -63,8 +72,10 @@ export const leadFilterShape = {
   search: z.string().trim().min(1).max(200).optional(),
   status: multiValue(leadStatusSchema).optional(),
   source: multiValue(leadSourceSchema).optional(),
-  /** A user id, `me`, or `unassigned`. */
-  assignedTo: z.union([idSchema, z.literal("me"), z.literal("unassigned")]).optional(),
+  assignedTo: z
+    .union([idSchema, z.literal("me"), z.literal("unassigned")])
+    .optional()
+    .meta({ description: "A user id, `me`, or `unassigned`." }),
   createdFrom: dateFilter.optional(),
   createdTo: dateFilter.optional(),
   updatedFrom: dateFilter.optional(),
@@ -86,8 +97,7 @@ export const listLeadsInput = z.strictObject({
   ...pageInputShape,
   ...leadFilterShape,
   sortBy: z.enum(LEAD_SORT_FIELDS).default("createdAt"),
-  /** Count the matching rows too (one more query). */
-  withTotal: booleanFilter.default(false),
+  withTotal: booleanFilter.default(false).meta({ description: "Count the matching rows too (one more query)." }),
 });
 
 const bulkIds = z
@@ -99,9 +109,24 @@ const bulkIds = z
 export const bulkStatusInput = z.strictObject({ ids: bulkIds, status: leadStatusSchema });
 export const bulkAssignInput = z.strictObject({ ids: bulkIds, assignedToId: idSchema.nullable() });
 export const bulkIdsInput = z.strictObject({ ids: bulkIds });
+/** The name under which the document declares `createLeadInput`, so bulk rows can point at it. */
+export const LEAD_INPUT_COMPONENT = "LeadInput";
+
+/**
+ * A bulk row is taken as any object and validated on its own, like leads.create (an invalid row
+ * is reported, not fatal); the document shows it as the create-lead schema it is checked against.
+ */
+const bulkLeadRow = z.record(z.string(), z.unknown()).meta({
+  description: "A lead, as leads.create takes it. Each row is validated on its own: an invalid row is reported, not fatal.",
+  override: ({ jsonSchema }) => {
+    const { description } = jsonSchema;
+    for (const key of Object.keys(jsonSchema)) delete jsonSchema[key as keyof typeof jsonSchema];
+    Object.assign(jsonSchema, { $ref: `#/components/schemas/${LEAD_INPUT_COMPONENT}`, description });
+  },
+});
+
 export const bulkCreateInput = z.strictObject({
-  /** Each row is validated on its own, like leads.create; invalid rows are reported, not fatal. */
-  leads: z.array(z.record(z.string(), z.unknown())).min(1).max(1000, { error: "at most 1000 leads per call" }),
+  leads: z.array(bulkLeadRow).min(1).max(1000, { error: "at most 1000 leads per call" }),
 });
 
 export const setActiveInput = z.strictObject({ id: idSchema, isActive: z.boolean() });
@@ -109,8 +134,7 @@ export const disqualifyInput = z.strictObject({ id: idSchema, reason: text(1000)
 export const addNoteInput = z.strictObject({ id: idSchema, body: text(10_000) });
 export const logCallInput = z.strictObject({
   id: idSchema,
-  /** What happened; kept as a note when given. */
-  summary: text(10_000).optional(),
+  summary: text(10_000).optional().meta({ description: "What happened; kept as a note when given." }),
   nextFollowUpAt: z.coerce.date().nullable().optional(),
 });
 export const leadPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
@@ -135,8 +159,8 @@ export const leadOutput = z.object({
   scoreBreakdown: z.array(scorePartOutput),
   conversionProbability: z.number().nullable(),
   assignedToId: z.uuid().nullable(),
-  lastContactedAt: z.date().nullable(),
-  nextFollowUpAt: z.date().nullable(),
+  lastContactedAt: timestamp.nullable(),
+  nextFollowUpAt: timestamp.nullable(),
   callAttempts: z.number().int(),
   tags: z.array(z.string()),
   notes: z.string().nullable(),
@@ -144,13 +168,11 @@ export const leadOutput = z.object({
   disqualificationReason: z.string().nullable(),
   createdById: z.uuid().nullable(),
   updatedById: z.uuid().nullable(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
-  deletedAt: z.date().nullable(),
-  /** Whole days since the lead was created. */
-  daysSinceCreated: z.number().int(),
-  /** Score at or above the organization's hot threshold. */
-  isHot: z.boolean(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  deletedAt: timestamp.nullable(),
+  daysSinceCreated: z.number().int().meta({ description: "Whole days since the lead was created." }),
+  isHot: z.boolean().meta({ description: "Score at or above the organization's hot threshold." }),
 });
 
 export const leadNoteOutput = z.object({
@@ -159,7 +181,7 @@ export const leadNoteOutput = z.object({
   body: z.string(),
   authorUserId: z.uuid().nullable(),
   authorApiKeyId: z.uuid().nullable(),
-  createdAt: z.date(),
+  createdAt: timestamp,
 });
 
 export const bulkResultOutput = z.object({ count: z.number().int() });
@@ -173,8 +195,7 @@ export const bulkCreateOutput = z.object({
       index: z.number().int(),
       status: z.enum(["created", "duplicate", "invalid"]),
       id: z.uuid().optional(),
-      /** For duplicates: the live lead that already has this email. */
-      existingId: z.uuid().optional(),
+      existingId: z.uuid().optional().meta({ description: "For duplicates: the live lead that already has this email." }),
       errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
   ),
@@ -186,9 +207,8 @@ export const leadStatsOutput = z.object({
   bySource: z.record(z.string(), z.number().int()),
   averageScore: z.number().nullable(),
   hotCount: z.number().int(),
-  /** won / (won + lost + unqualified); null when nothing is closed. */
-  conversionRate: z.number().nullable(),
-  newPerWeek: z.array(z.object({ weekStart: z.date(), count: z.number().int() })),
+  conversionRate: z.number().nullable().meta({ description: "won / (won + lost + unqualified); null when nothing is closed." }),
+  newPerWeek: z.array(z.object({ weekStart: timestamp, count: z.number().int() })),
 });
 
 export const leadHistoryOutput = z.object({
@@ -196,7 +216,7 @@ export const leadHistoryOutput = z.object({
     z.object({
       id: z.uuid(),
       action: z.string(),
-      at: z.date(),
+      at: timestamp,
       actor: z.object({ kind: z.enum(["user", "apiKey", "unknown"]), id: z.string().nullable(), name: z.string().nullable() }),
       changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
     }),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { pageInputShape } from "../../lib/pagination.ts";
-import { emailSchema, idSchema, text } from "../../lib/schemas.ts";
+import { emailSchema, idSchema, text, timestamp } from "../../lib/schemas.ts";
 
 export const memberOutput = z.object({
   id: z.uuid(),
@@ -9,8 +9,8 @@ export const memberOutput = z.object({
   department: z.string().nullable(),
   title: z.string().nullable(),
   status: z.enum(["active", "deactivated"]),
-  createdAt: z.date(),
-  updatedAt: z.date(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
 });
 
 export const listMembersInput = z.strictObject({

@@ -1,14 +1,13 @@
 import { z } from "zod";
-import { idSchema, text } from "../../lib/schemas.ts";
+import { idSchema, text, timestamp } from "../../lib/schemas.ts";
 
 export const organizationOutput = z.object({
   id: z.uuid(),
   name: z.string(),
   slug: z.string(),
-  /** Leads scoring at or above this are hot. */
-  leadHotThreshold: z.number().int(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
+  leadHotThreshold: z.number().int().meta({ description: "Leads scoring at or above this are hot." }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
 });
 
 export const myOrganizationOutput = organizationOutput.extend({

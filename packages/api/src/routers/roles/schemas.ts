@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, text } from "../../lib/schemas.ts";
+import { idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { PERMISSIONS } from "../../permissions.ts";
 
 export const roleOutput = z.object({
@@ -9,8 +9,8 @@ export const roleOutput = z.object({
   description: z.string().nullable(),
   isBuiltIn: z.boolean(),
   permissions: z.array(z.string()),
-  createdAt: z.date(),
-  updatedAt: z.date(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
 });
 
 const permissionList = z
