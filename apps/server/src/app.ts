@@ -14,12 +14,11 @@ import {
 } from "@crm/api";
 import type { Database } from "@crm/db";
 import cors from "@fastify/cors";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
+import { registerDocs } from "./docs.ts";
 import { registerFileRoutes } from "./file-routes.ts";
 import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
 
@@ -157,10 +156,7 @@ export async function buildApp({ config, database }: AppOptions) {
 
   await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });
 
-  const document = openApiDocument("/api/v1");
-  app.get("/api/v1/openapi.json", async () => document);
-  await app.register(swagger, { mode: "static", specification: { document: document as never } });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await registerDocs(app, openApiDocument("/api/v1"));
 
   await app.register(async (rest) => {
     // Action routes (logout, switch, revoke, ...) need no body; let callers leave it out.

@@ -1,85 +1,241 @@
-import { generateOpenApiDocument } from "trpc-to-openapi";
+import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
+import {
+  ERROR_COMPONENT,
+  errorComponents,
+  errorResponseRefs,
+  errorStatusesOf,
+  type OperationTraits,
+  restErrorSchema,
+} from "./openapi-errors.ts";
 import { appRouter } from "./root.ts";
 import { DUPLICATE_POLICIES, IMPORT_MODES } from "./routers/imports/schemas.ts";
 import { exportLeadsInput } from "./routers/leads/export.ts";
+import { LEAD_INPUT_COMPONENT } from "./routers/leads/schemas.ts";
+
+export const API_TITLE = "CRM API";
 
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const security = [{ bearer: [] }];
 const binary = z.string().meta({ format: "binary" });
-const errorBody = {
-  description: "{ code, message, issues?, requestId }",
-  content: { "application/json": { schema: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) } },
+
+/** One tag per router; the record's keys are the router names, so a new router needs its description here. */
+const TAGS: Record<keyof typeof appRouter._def.record, string> = {
+  auth: "Sign up, log in, refresh and revoke sessions, the caller's own account.",
+  organizations: "The organizations the caller belongs to; switching the session's organization.",
+  members: "Who belongs to the organization, with which role; adding, deactivating and reactivating members.",
+  roles: "Built-in and custom roles and the permissions they grant.",
+  users: "The users of the organization.",
+  apiKeys: "API keys for services: a role of the organization, a secret shown once.",
+  leads: "Leads: search, filters, scoring, bulk tools, notes, calls, history, import and export.",
+  imports: "Import jobs started by uploading a file to /leads/import: progress, results and refused rows.",
 };
+
+interface FileRoute {
+  /** The operation, as the generator would take it from a procedure, less `responses`' errors. */
+  operation: Record<string, unknown> & { operationId: string; responses: Record<string, unknown> };
+  traits: OperationTraits;
+}
 
 /**
  * The file routes are plain Fastify routes (the bridge cannot take multipart or stream a file),
  * so their operations are described here by hand, beside the generated ones.
  */
-const fileRoutes = {
+const fileRoutes: Record<string, Record<string, FileRoute>> = {
   "/leads/import": {
     post: {
-      tags: ["leads"],
-      summary: "Import leads from a .csv or .xlsx file: answers 202 with an import job to follow at /imports/{id}",
-      security,
-      requestBody: {
-        content: {
-          "multipart/form-data": {
-            schema: z.object({
-              file: binary,
-              mode: z.enum(IMPORT_MODES).optional(),
-              duplicatePolicy: z.enum(DUPLICATE_POLICIES).optional(),
-              mapping: z.string().optional().meta({ description: 'JSON: { "column header": "field" | null }' }),
-            }),
-          },
-        },
-      },
-      responses: {
-        202: {
-          description: "The import job, queued",
+      traits: { method: "POST", type: "mutation", protect: true, addressesRecords: false },
+      operation: {
+        operationId: "leads_import",
+        tags: ["leads"],
+        summary: "Import leads from a .csv or .xlsx file: answers 202 with an import job to follow at /imports/{id}",
+        security,
+        requestBody: {
           content: {
-            "application/json": { schema: z.object({ jobId: z.uuid(), status: z.string(), rowsTotal: z.number().nullable() }) },
+            "multipart/form-data": {
+              schema: z.object({
+                file: binary.meta({ description: "The .csv or .xlsx file; the first row names the columns." }),
+                mode: z.enum(IMPORT_MODES).optional().meta({
+                  description:
+                    "dry_run reports only, valid_only writes the valid rows, all_or_nothing writes nothing if any row has an error (default valid_only).",
+                }),
+                duplicatePolicy: z.enum(DUPLICATE_POLICIES).optional().meta({
+                  description:
+                    "What a row does whose email a live lead (or an earlier row) already has: skip it, update that lead, or report an error (default skip).",
+                }),
+                mapping: z.string().optional().meta({
+                  description: 'JSON: { "column header": "field" | null }, merged over the automatic mapping.',
+                }),
+              }),
+            },
           },
         },
-        400: errorBody,
-        413: errorBody,
-        415: errorBody,
+        responses: {
+          202: {
+            description: "The import job, queued",
+            content: {
+              "application/json": {
+                schema: z.object({
+                  jobId: z.uuid(),
+                  status: z.string(),
+                  rowsTotal: z
+                    .number()
+                    .int()
+                    .nullable()
+                    .meta({ description: "Data rows in the file when known (CSV), else null." }),
+                }),
+              },
+            },
+          },
+        },
       },
     },
   },
   "/leads/export": {
     get: {
-      tags: ["leads"],
-      summary: "Export the leads the list filters select, streamed as XLSX or CSV",
-      security,
-      requestParams: { query: exportLeadsInput },
-      responses: {
-        200: { description: "The file", content: { [XLSX]: { schema: binary }, "text/csv": { schema: z.string() } } },
-        400: errorBody,
+      traits: { method: "GET", type: "query", protect: true, addressesRecords: false },
+      operation: {
+        operationId: "leads_export",
+        tags: ["leads"],
+        summary: "Export the leads the list filters select, streamed as XLSX or CSV",
+        security,
+        requestParams: { query: exportLeadsInput },
+        responses: {
+          200: { description: "The file", content: { [XLSX]: { schema: binary }, "text/csv": { schema: z.string() } } },
+        },
       },
     },
   },
   "/imports/{id}/errors.csv": {
     get: {
-      tags: ["imports"],
-      summary: "The rows an import refused, with row number, field and message, as CSV",
-      security,
-      requestParams: { path: z.object({ id: z.uuid() }) },
-      responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } }, 404: errorBody },
+      traits: { method: "GET", type: "query", protect: true, addressesRecords: true },
+      operation: {
+        operationId: "imports_errorsCsv",
+        tags: ["imports"],
+        summary: "The rows an import refused, with row number, field and message, as CSV",
+        security,
+        requestParams: { path: z.object({ id: z.uuid() }) },
+        responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } } },
+      },
     },
   },
 };
 
+interface ProcedureDef {
+  type: "query" | "mutation" | "subscription";
+  inputs: z.ZodType[];
+  meta?: OpenApiMeta;
+}
+
+function inputKeys(input: z.ZodType | undefined): string[] {
+  let schema: unknown = input;
+  while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
+    schema = schema.unwrap();
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** Each procedure with a REST route: where its operation is and what decides its errors. */
+function procedureOperations() {
+  return Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>).flatMap(
+    ([path, { _def: def }]) => {
+      const openapi = def.meta?.openapi;
+      if (!openapi || openapi.enabled === false || def.type === "subscription") return [];
+      const keys = inputKeys(def.inputs[0]);
+      const traits: OperationTraits = {
+        method: openapi.method,
+        type: def.type,
+        protect: openapi.protect ?? true,
+        addressesRecords: openapi.path.includes("{") || keys.includes("id") || keys.includes("ids"),
+        declared: Array.isArray(openapi.errorResponses)
+          ? openapi.errorResponses
+          : Object.keys(openapi.errorResponses ?? {}).map(Number),
+      };
+      return [{ path, route: openapi.path, method: openapi.method.toLowerCase(), operationId: openapi.operationId, traits }];
+    },
+  );
+}
+
+type SchemaOrRef = NonNullable<NonNullable<OpenAPIObject["components"]>["schemas"]>[string];
+
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  requestBody?: { content: Record<string, { schema: SchemaOrRef }> };
+  responses: Record<string, unknown>;
+};
+
+/** The success responses the generator wrote; its error responses (a body schema that is not ours) are replaced. */
+function successResponses(responses: Record<string, unknown>) {
+  return Object.fromEntries(Object.entries(responses).filter(([status]) => Number(status) < 400));
+}
+
+/**
+ * The OpenAPI 3.1 document of the REST API: the procedures' operations as trpc-to-openapi
+ * generates them from their meta and zod schemas, with the file routes, each operation's errors
+ * derived from its traits (see `errorStatusesOf`), operation ids `router_procedure`, tags described.
+ */
 export function openApiDocument(baseUrl: string) {
-  return generateOpenApiDocument(appRouter, {
-    title: "CRM API",
+  const fileRoutePaths = Object.fromEntries(
+    Object.entries(fileRoutes).map(([path, methods]) => [
+      path,
+      Object.fromEntries(Object.entries(methods).map(([method, route]) => [method, route.operation])),
+    ]),
+  );
+  const document = generateOpenApiDocument(appRouter, {
+    title: API_TITLE,
     description:
-      "The same procedures as the tRPC API, as REST. Authenticate with `Authorization: Bearer <access token or API key>`. " +
-      "Errors are `{ code, message, issues?, requestId }` with the matching HTTP status.",
+      "The CRM's tRPC procedures as REST over JSON: organizations, members, roles, users, API keys, leads and their imports and exports.\n\n" +
+      "Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `POST /auth/login` (or `/auth/signup`), " +
+      "renewed with `POST /auth/refresh`, or an API key (`crm_...`). Every record belongs to the organization of the credential.\n\n" +
+      "Errors are `{ code, message, issues?, requestId }` with the matching HTTP status; `429` and `503` come with `Retry-After`.",
     version: "1.0.0",
     baseUrl,
     docsUrl: "/docs",
     securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Access token (JWT) or API key (crm_...)" } },
-    paths: fileRoutes as never,
+    defs: { [ERROR_COMPONENT]: restErrorSchema },
+    paths: fileRoutePaths as never,
   });
+  const operations = [
+    ...procedureOperations().map(({ path, route, method, operationId, traits }) => ({
+      route,
+      method,
+      operationId: operationId ?? path.replaceAll(".", "_"),
+      traits,
+    })),
+    ...Object.entries(fileRoutes).flatMap(([route, methods]) =>
+      Object.entries(methods).map(([method, { operation, traits }]) => ({
+        route,
+        method,
+        operationId: operation.operationId,
+        traits,
+      })),
+    ),
+  ];
+  for (const { route, method, operationId, traits } of operations) {
+    const operation = (document.paths?.[route] as Record<string, Operation> | undefined)?.[method];
+    if (!operation) throw new Error(`the generated document has no ${method.toUpperCase()} ${route}`);
+    operation.operationId = operationId;
+    // Public operations say so: the generator leaves `security` out, which reads as "unspecified".
+    if (!traits.protect) operation.security = [];
+    operation.responses = { ...successResponses(operation.responses), ...errorResponseRefs(errorStatusesOf(traits)) };
+  }
+  const components = document.components ?? {};
+  // Bulk rows point at the create-lead schema (see bulkCreateInput): the body of leads.create, named.
+  const createLead = operations.find((operation) => operation.operationId === "leads_create");
+  const createLeadBody = (document.paths?.[createLead?.route ?? ""] as Record<string, Operation> | undefined)?.[
+    createLead?.method ?? ""
+  ]?.requestBody?.content["application/json"];
+  if (!createLeadBody) throw new Error("the generated document has no leads.create body to name");
+  const leadInput = createLeadBody.schema;
+  createLeadBody.schema = { $ref: `#/components/schemas/${LEAD_INPUT_COMPONENT}` };
+  const { responses, headers } = errorComponents();
+  // The generator's own error schemas (`error.BAD_REQUEST`, ...) are referenced no more.
+  const schemas = {
+    ...Object.fromEntries(Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith("error."))),
+    [LEAD_INPUT_COMPONENT]: leadInput,
+  };
+  document.components = { ...components, schemas, responses, headers };
+  document.tags = Object.entries(TAGS).map(([name, description]) => ({ name, description }));
+  return document;
 }

@@ -21,7 +21,9 @@ const tags = ["auth"];
 
 export const authRouter = {
   signup: publicProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/signup", tags, summary: "Create a user and their organization" } })
+    .meta({
+      openapi: { method: "POST", path: "/auth/signup", tags, protect: false, summary: "Create a user and their organization" },
+    })
     .input(signupInput)
     .output(sessionOutput)
     .mutation(async ({ ctx, input }) => {
@@ -45,7 +47,17 @@ export const authRouter = {
     }),
 
   login: publicProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/login", tags, summary: "Exchange email and password for tokens" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/login",
+        tags,
+        protect: false,
+        // A wrong password, no active membership, a spent failure budget.
+        errorResponses: [401, 403, 429],
+        summary: "Exchange email and password for tokens",
+      },
+    })
     .input(loginInput)
     .output(sessionOutput)
     .mutation(async ({ ctx, input }) => {
@@ -86,7 +98,16 @@ export const authRouter = {
     }),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/refresh", tags, summary: "Rotate a refresh token" } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/auth/refresh",
+        tags,
+        protect: false,
+        errorResponses: [401],
+        summary: "Rotate a refresh token",
+      },
+    })
     .input(refreshInput)
     .output(tokenPairOutput)
     .mutation(({ ctx, input }) => rotateRefreshToken(ctx.db, ctx.auth, input.refreshToken)),
