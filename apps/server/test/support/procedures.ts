@@ -259,6 +259,7 @@ export interface RestOutcome {
   code?: string;
   message?: string;
   body: unknown;
+  headers: Headers;
 }
 
 /**
@@ -298,6 +299,7 @@ export async function callRest(
     code: response.status >= 400 ? errorBody?.code : undefined,
     message: response.status >= 400 ? errorBody?.message : undefined,
     body: response.body,
+    headers: response.headers,
   };
 }
 

@@ -58,6 +58,8 @@ export const apiKeysRouter = {
         path: "/api-keys",
         tags,
         protect: true,
+        // No such role.
+        errorResponses: [404],
         summary: "Create an API key; the secret is in this response only",
       },
     })

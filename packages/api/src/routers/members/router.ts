@@ -47,7 +47,15 @@ export const membersRouter = {
 
   add: permission("members:manage")
     .meta({
-      openapi: { method: "POST", path: "/members", tags, protect: true, summary: "Add an existing user by email with a role" },
+      openapi: {
+        method: "POST",
+        path: "/members",
+        tags,
+        protect: true,
+        // No user with this email, or no such role.
+        errorResponses: [404],
+        summary: "Add an existing user by email with a role",
+      },
     })
     .input(addMemberInput)
     .output(memberOutput)

@@ -1,0 +1,314 @@
+import { randomUUID } from "node:crypto";
+import { BUILT_IN_ROLES } from "@crm/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { csvOf, waitForImport } from "./support/imports.ts";
+import {
+  createResponseValidator,
+  documentOperations,
+  type ObservedResponse,
+  type OpenApiDocument,
+  operationKey,
+} from "./support/openapi.ts";
+import {
+  addressing,
+  callRest,
+  createFixtures,
+  type Fixtures,
+  generateInput,
+  type ProcedureInfo,
+  procedures,
+  uniqueSuffix,
+} from "./support/procedures.ts";
+import { PASSWORD, startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+
+/**
+ * The document against the behaviour: a scenario calls every operation the document lists (valid
+ * calls built from the router, and deliberate errors: no token, a role without the permission, an
+ * unknown id, an invalid input, a wrong media type, an oversized body, a duplicate, a spent login
+ * budget) and every answer must be declared by its operation, status, headers and body. An
+ * operation the scenario never got a success from fails the last test, so a new one is covered.
+ */
+
+const BODY_LIMIT = 65_536;
+const LOGIN_FAILURES = 2;
+
+let server: TestServer;
+let fixtures: Fixtures;
+let document: OpenApiDocument;
+let problemsOf: ReturnType<typeof createResponseValidator>;
+let owner: TestUser;
+let viewer: TestUser;
+let apiKey: string;
+/** Operation → the statuses it answered in this run. */
+const observed = new Map<string, Set<number>>();
+const problems: string[] = [];
+
+function check(method: string, route: string, response: ObservedResponse) {
+  problems.push(...problemsOf(method, route, response));
+  const key = operationKey(method, route);
+  if (!observed.has(key)) observed.set(key, new Set());
+  observed.get(key)?.add(response.status);
+  return response;
+}
+
+const routed = procedures.filter((p): p is ProcedureInfo & { openapi: { method: string; path: string } } => !!p.openapi);
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+const takesBody = (info: (typeof routed)[number]) => BODY_METHODS.has(info.openapi.method.toUpperCase());
+
+async function call(info: (typeof routed)[number], token: string, input: Record<string, unknown> | undefined) {
+  const outcome = await callRest(server, token, info, input);
+  check(info.openapi.method, info.openapi.path, outcome);
+  return outcome;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: String(LOGIN_FAILURES),
+  });
+  fixtures = createFixtures(server);
+  const response = await fetch(`${server.url}/api/v1/openapi.json`);
+  document = (await response.json()) as OpenApiDocument;
+  problemsOf = createResponseValidator(document);
+  owner = await server.signup("Owner");
+  viewer = await server.member(owner, "viewer");
+  const viewerRole = (await owner.client.roles.list.query()).items.find((role) => role.key === "viewer");
+  apiKey = (await owner.client.apiKeys.create.mutate({ name: "conformance", roleId: viewerRole?.id ?? "" })).secret;
+});
+afterAll(() => server?.close());
+
+interface Aim {
+  caller?: TestUser;
+  values?: Record<string, unknown>;
+  /** Runs before the call, e.g. to put the record in the state the call needs. */
+  before?(id: string): Promise<void>;
+}
+
+/**
+ * Where a valid call needs more than a generated input: a session of its own to end or change,
+ * a user who is not a member yet, a record in the state the call changes from.
+ */
+const aims: Record<string, () => Promise<Aim>> = {
+  "auth.login": async () => ({ values: { email: (await server.signup("Login")).email, password: PASSWORD } }),
+  "auth.refresh": async () => {
+    const user = await server.signup("Refresh");
+    return { values: { refreshToken: user.client.$session.tokens?.refreshToken } };
+  },
+  "auth.logout": async () => ({ caller: await server.signup("Logout") }),
+  "auth.changePassword": async () => ({ caller: await server.signup("Password"), values: { currentPassword: PASSWORD } }),
+  "users.update": async () => ({ values: { id: owner.userId } }),
+  // Deactivating another member's user (deactivating yourself would leave your own organization ownerless).
+  "users.delete": async () => {
+    const user = await fixtures.freshUser();
+    const role = (await owner.client.roles.list.query()).items.find((r) => r.key === "agent");
+    await owner.client.members.add.mutate({ email: user.email, roleId: role?.id ?? "" });
+    return { values: { id: user.id } };
+  },
+  "members.add": async () => ({ values: { email: (await fixtures.freshUser()).email } }),
+  "members.reactivate": async () => ({
+    before: async (id) => void (await owner.client.members.deactivate.mutate({ id })),
+  }),
+  "leads.restore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
+  "leads.bulkRestore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
+};
+
+/** A valid call of `info` by the owner (or the aimed caller), on a fresh record when it writes one. */
+async function validCall(info: (typeof routed)[number]) {
+  const aim = (await aims[info.path]?.()) ?? {};
+  const caller = aim.caller ?? owner;
+  const values = { ...aim.values };
+  if (info.idField && !(info.idField in values)) {
+    const id = await fixtures.record(info.router, owner);
+    await aim.before?.(id);
+    Object.assign(values, addressing(info, [id]));
+  }
+  const input = await generateInput(info, { values, reference: (field) => fixtures.reference(caller, field) });
+  return { caller, input };
+}
+
+describe("every operation answers as the document says", () => {
+  it.each(routed.map((info) => [info.path, info] as const))("%s: a valid call", async (_path, info) => {
+    const { caller, input } = await validCall(info);
+    const response = await call(info, caller.token(), input);
+    expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
+  });
+
+  it("no credential: 401 from every protected operation", async () => {
+    for (const info of routed.filter((p) => documentOperation(p)?.security?.length)) {
+      const { input } = await validCall(info);
+      expect((await call(info, "", input)).status, info.path).toBe(401);
+    }
+  });
+
+  it("a viewer where the role lacks the permission, an API key where a user session is needed: 403", async () => {
+    for (const info of routed.filter((p) => p.permission && !BUILT_IN_ROLES.viewer.permissions.includes(p.permission))) {
+      const { input } = await validCall(info);
+      expect((await call(info, viewer.token(), input)).status, info.path).toBe(403);
+    }
+    for (const info of routed.filter((p) => !p.permission && documentOperation(p)?.security?.length)) {
+      const { input } = await validCall(info);
+      const response = await call(info, apiKey, input);
+      if (info.router === "auth") expect(response.status, info.path).toBe(403);
+    }
+  });
+
+  it("an unknown id: 404 from every operation that names records", async () => {
+    for (const info of routed.filter((p) => p.idField)) {
+      const values = addressing(info, [randomUUID()]);
+      const input = await generateInput(info, { values, reference: (field) => fixtures.reference(owner, field) });
+      expect((await call(info, owner.token(), input)).status, info.path).toBe(404);
+    }
+  });
+
+  it("an unknown reference in the input: a declared 4xx", async () => {
+    for (const info of routed.filter((p) => p.schema?.properties && p.path !== "auth.login")) {
+      const references = Object.entries(info.schema?.properties ?? {}).filter(
+        ([field, schema]) => field !== "id" && (schema.format === "uuid" || schema.anyOf?.some((b) => b.format === "uuid")),
+      );
+      for (const [field] of references) {
+        const { caller, input } = await validCall(info);
+        const response = await call(info, caller.token(), { ...input, [field]: randomUUID() });
+        expect(response.status, `${info.path} ${field}`).toBeLessThan(500);
+      }
+    }
+  });
+
+  it("an invalid input: 400 naming the field", async () => {
+    for (const info of routed.filter((p) => p.input)) {
+      const { caller, input } = await validCall(info);
+      const response = await call(info, caller.token(), { ...input, unexpectedField: "1" });
+      expect(response.status, info.path).toBe(400);
+      expect(response.message, info.path).toContain("unexpectedField");
+    }
+  });
+
+  it("a body that is not JSON: 415; a body over the limit: 413", async () => {
+    for (const info of routed.filter(takesBody)) {
+      const path = info.openapi.path.replace("{id}", randomUUID());
+      const token = documentOperation(info)?.security?.length ? owner.token() : "";
+      const plain = await server.rest(info.openapi.method, path, {
+        token,
+        rawBody: "a=b",
+        headers: { "content-type": "text/plain" },
+      });
+      expect(check(info.openapi.method, info.openapi.path, plain).status, info.path).toBe(415);
+      const oversized = await server.rest(info.openapi.method, path, { token, body: { padding: "x".repeat(BODY_LIMIT) } });
+      expect(check(info.openapi.method, info.openapi.path, oversized).status, info.path).toBe(413);
+    }
+  });
+
+  it("a duplicate: 409", async () => {
+    const signup = routed.find((p) => p.path === "auth.signup");
+    const createRole = routed.find((p) => p.path === "roles.create");
+    const createLead = routed.find((p) => p.path === "leads.create");
+    const addMember = routed.find((p) => p.path === "members.add");
+    if (!signup || !createRole || !createLead || !addMember) throw new Error("a procedure of the duplicate calls is gone");
+    const duplicates = [
+      [signup, "", { email: owner.email, password: PASSWORD, name: "Again" }],
+      [createRole, owner.token(), { key: "viewer", name: "Again", permissions: [] }],
+      [
+        addMember,
+        owner.token(),
+        { email: viewer.email, roleId: (await owner.client.members.byId.query({ id: await memberId(viewer) })).role.id },
+      ],
+    ] as const;
+    for (const [info, token, input] of duplicates) expect((await call(info, token, input)).status, info.path).toBe(409);
+    const email = `dup-${uniqueSuffix()}@example.com`;
+    expect((await call(createLead, owner.token(), { firstName: "Ada", email })).status).toBe(200);
+    expect((await call(createLead, owner.token(), { firstName: "Ada", email })).status).toBe(409);
+  });
+
+  it("a spent login budget: 429 with Retry-After", async () => {
+    const login = routed.find((p) => p.path === "auth.login");
+    if (!login) throw new Error("auth.login is gone");
+    const user = await server.signup("Throttled");
+    const statuses: number[] = [];
+    let last: ObservedResponse | undefined;
+    for (let attempt = 0; attempt <= LOGIN_FAILURES; attempt++) {
+      last = await call(login, "", { email: user.email, password: "not the password" });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([...Array(LOGIN_FAILURES).fill(401), 429]);
+    expect(Number(last?.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("the file routes: upload, export and the errors download, and their errors", async () => {
+    const csv = csvOf([
+      ["First Name", "Email"],
+      ["Ada", "ada@example.com"],
+      ["", "not-an-email"],
+    ]);
+    const upload = async (token: string, body: FormData | string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${server.url}/api/v1/leads/import`, {
+        method: "POST",
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body,
+      });
+      const text = await response.text();
+      return check("post", "/leads/import", { status: response.status, headers: response.headers, body: parse(text) });
+    };
+    const form = () => {
+      const data = new FormData();
+      data.append("file", new Blob([csv], { type: "text/csv" }), "leads.csv");
+      return data;
+    };
+    const queued = await upload(owner.token(), form());
+    expect(queued.status).toBe(202);
+    expect((await upload("", form())).status).toBe(401);
+    expect((await upload(viewer.token(), form())).status).toBe(403);
+    expect((await upload(owner.token(), "{}", { "content-type": "application/json" })).status).toBe(415);
+    const wrongFile = new FormData();
+    wrongFile.append("file", new Blob(["x"]), "leads.pdf");
+    expect((await upload(owner.token(), wrongFile)).status).toBe(415);
+    const badOption = form();
+    badOption.append("mode", "sometimes");
+    expect((await upload(owner.token(), badOption)).status).toBe(400);
+
+    const jobId = (queued.body as { jobId: string }).jobId;
+    await waitForImport(owner, jobId);
+    const download = async (route: string, path: string, token = owner.token()) => {
+      const response = await server.rest("GET", path, { token });
+      return check("get", route, response);
+    };
+    expect((await download("/imports/{id}/errors.csv", `/imports/${jobId}/errors.csv`)).status).toBe(200);
+    expect((await download("/imports/{id}/errors.csv", `/imports/${randomUUID()}/errors.csv`)).status).toBe(404);
+    expect((await download("/imports/{id}/errors.csv", "/imports/not-a-uuid/errors.csv")).status).toBe(400);
+    expect((await download("/imports/{id}/errors.csv", `/imports/${jobId}/errors.csv`, "")).status).toBe(401);
+    expect((await download("/leads/export", "/leads/export?format=csv")).status).toBe(200);
+    expect((await download("/leads/export", "/leads/export")).status).toBe(200);
+    expect((await download("/leads/export", "/leads/export?status=nope")).status).toBe(400);
+    expect((await download("/leads/export", "/leads/export", "")).status).toBe(401);
+  });
+
+  it("every answer above is declared by its operation, with the body and headers it had", () => {
+    expect(problems).toEqual([]);
+    const statuses = new Set([...observed.values()].flatMap((set) => [...set]));
+    for (const status of [200, 202, 400, 401, 403, 404, 409, 413, 415, 429]) expect(statuses, String(status)).toContain(status);
+  });
+
+  it("every operation of the document was exercised, with a success", () => {
+    const missing = documentOperations(document)
+      .map(({ method, route }) => operationKey(method, route))
+      .filter((key) => ![...(observed.get(key) ?? [])].some((status) => status < 300));
+    expect(missing).toEqual([]);
+  });
+});
+
+function documentOperation(info: (typeof routed)[number]) {
+  return document.paths[info.openapi.path]?.[info.openapi.method.toLowerCase() as "get"];
+}
+
+async function memberId(user: TestUser): Promise<string> {
+  const members = await owner.client.members.list.query({ limit: 100 });
+  const member = members.items.find((m) => m.user.id === user.userId);
+  if (!member) throw new Error(`${user.email} is not a member`);
+  return member.id;
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
