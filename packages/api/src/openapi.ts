@@ -135,8 +135,15 @@ function inputKeys(input: z.ZodType | undefined): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
-/** Each procedure with a REST route: where its operation is and what decides its errors. */
-function procedureOperations() {
+interface DocumentedOperation {
+  route: string;
+  method: string;
+  operationId: string;
+  traits: OperationTraits;
+}
+
+/** Each procedure with a REST route: where its operation is, its id, and what decides its errors. */
+function procedureOperations(): DocumentedOperation[] {
   return Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>).flatMap(
     ([path, { _def: def }]) => {
       const openapi = def.meta?.openapi;
@@ -151,8 +158,20 @@ function procedureOperations() {
           ? openapi.errorResponses
           : Object.keys(openapi.errorResponses ?? {}).map(Number),
       };
-      return [{ path, route: openapi.path, method: openapi.method.toLowerCase(), operationId: openapi.operationId, traits }];
+      const operationId = openapi.operationId ?? path.replaceAll(".", "_");
+      return [{ route: openapi.path, method: openapi.method.toLowerCase(), operationId, traits }];
     },
+  );
+}
+
+function fileRouteOperations(): DocumentedOperation[] {
+  return Object.entries(fileRoutes).flatMap(([route, methods]) =>
+    Object.entries(methods).map(([method, { operation, traits }]) => ({
+      route,
+      method,
+      operationId: operation.operationId,
+      traits,
+    })),
   );
 }
 
@@ -196,39 +215,24 @@ export function openApiDocument(baseUrl: string) {
     defs: { [ERROR_COMPONENT]: restErrorSchema },
     paths: fileRoutePaths as never,
   });
-  const operations = [
-    ...procedureOperations().map(({ path, route, method, operationId, traits }) => ({
-      route,
-      method,
-      operationId: operationId ?? path.replaceAll(".", "_"),
-      traits,
-    })),
-    ...Object.entries(fileRoutes).flatMap(([route, methods]) =>
-      Object.entries(methods).map(([method, { operation, traits }]) => ({
-        route,
-        method,
-        operationId: operation.operationId,
-        traits,
-      })),
-    ),
-  ];
-  for (const { route, method, operationId, traits } of operations) {
-    const operation = (document.paths?.[route] as Record<string, Operation> | undefined)?.[method];
-    if (!operation) throw new Error(`the generated document has no ${method.toUpperCase()} ${route}`);
-    operation.operationId = operationId;
+  const operationAt = ({ route, method }: DocumentedOperation) =>
+    (document.paths?.[route] as Record<string, Operation> | undefined)?.[method];
+  const operations = [...procedureOperations(), ...fileRouteOperations()];
+  for (const documented of operations) {
+    const operation = operationAt(documented);
+    if (!operation) throw new Error(`the generated document has no ${documented.method.toUpperCase()} ${documented.route}`);
+    operation.operationId = documented.operationId;
     // Public operations say so: the generator leaves `security` out, which reads as "unspecified".
-    if (!traits.protect) operation.security = [];
-    operation.responses = { ...successResponses(operation.responses), ...errorResponseRefs(errorStatusesOf(traits)) };
+    if (!documented.traits.protect) operation.security = [];
+    operation.responses = { ...successResponses(operation.responses), ...errorResponseRefs(errorStatusesOf(documented.traits)) };
   }
-  const components = document.components ?? {};
   // Bulk rows point at the create-lead schema (see bulkCreateInput): the body of leads.create, named.
   const createLead = operations.find((operation) => operation.operationId === "leads_create");
-  const createLeadBody = (document.paths?.[createLead?.route ?? ""] as Record<string, Operation> | undefined)?.[
-    createLead?.method ?? ""
-  ]?.requestBody?.content["application/json"];
+  const createLeadBody = createLead && operationAt(createLead)?.requestBody?.content["application/json"];
   if (!createLeadBody) throw new Error("the generated document has no leads.create body to name");
   const leadInput = createLeadBody.schema;
   createLeadBody.schema = { $ref: `#/components/schemas/${LEAD_INPUT_COMPONENT}` };
+  const components = document.components ?? {};
   const { responses, headers } = errorComponents();
   // The generator's own error schemas (`error.BAD_REQUEST`, ...) are referenced no more.
   const schemas = {
