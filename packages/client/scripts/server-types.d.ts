@@ -1,5 +1,5 @@
-// The published declarations' stand-ins for the server-side types AppRouter names but a client
-// never uses (see build.ts): declaring them here keeps Prisma, zod and trpc-to-openapi out.
+// Stand-ins for server-side types that AppRouter names but a client never uses: they keep the
+// server's database client, zod and trpc-to-openapi out of the client's declarations.
 
 /** The server's per-request context (database client, caches, settings). */
 export type Context = object;
