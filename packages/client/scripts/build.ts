@@ -3,8 +3,9 @@
  * (one self-contained declaration file, bundled by rollup-plugin-dts with AppRouter's types inlined).
  *
  * The router's type names two server-side types: its context (behind it Prisma, the caches, the
- * settings) and its procedures' OpenAPI metadata (trpc-to-openapi, zod). A client never uses
- * either, so the declarations take them from server-types.d.ts as opaque types. Whatever else the
+ * settings) and its procedures' metadata (the permission, and trpc-to-openapi's REST routing with
+ * zod behind it). A client never uses either, so the declarations take them from server-types.d.ts
+ * as opaque types. Whatever else the
  * output imports must be one of this package's runtime dependencies: the build checks that and
  * fails otherwise, so a server type that starts to leak into the client's surface stops here.
  */
@@ -35,9 +36,12 @@ const manifest = JSON.parse(readFileSync(path.join(packageDir, "package.json"), 
 };
 const runtimeDependencies = new Set(Object.keys(manifest.dependencies ?? {}));
 
+const types = mkdtempSync(path.join(tmpdir(), "crm-client-types-"));
+
 /** Stops the build without leaving a package that would not install or typecheck. */
 function fail(message: string): never {
   rmSync(outdir, { recursive: true, force: true });
+  rmSync(types, { recursive: true, force: true });
   console.error(message);
   process.exit(1);
 }
@@ -110,7 +114,6 @@ checkImports(
   Object.values(js.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path)),
 );
 
-const types = mkdtempSync(path.join(tmpdir(), "crm-client-types-"));
 try {
   emitDeclarations([path.join(packageDir, "src/index.ts"), path.join(apiDir, API_ROUTER.replace(/\.d\.ts$/, ".ts"))], types);
   const apiTypes = path.join(types, path.basename(apiDir));
