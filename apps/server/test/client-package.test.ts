@@ -130,7 +130,7 @@ beforeAll(async () => {
     copyFileSync(path.join(fixtures, name), path.join(consumer, name));
   // typescript, a peer of @trpc/client, is the consumer's own tool: here the workspace's tsc.
   await sh("npm", ["install", "--no-audit", "--no-fund", "--omit=peer", "--cache", path.join(consumer, ".npm-cache")], consumer);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await server?.close();
@@ -166,7 +166,7 @@ describe("the client package installed from its tarball", () => {
 
   it("type-checks under strict tsc: nodenext and bundler resolution, with the DOM lib and with only @types/node", async () => {
     expect(await typecheckConsumer()).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it("runs under plain node against the live server: signup, create, list, export, import", async () => {
     await typecheckConsumer();
@@ -186,7 +186,7 @@ describe("the client package installed from its tarball", () => {
       orderBy: { createdAt: "asc" },
     });
     expect(stored.map((lead) => lead.email)).toEqual(["grace@example.test", "ada@example.test"]);
-  }, 120_000);
+  }, 240_000);
 
   it("loads with require() from CommonJS", async () => {
     const script = `const client = require(${JSON.stringify(CLIENT_PACKAGE)}); console.log(typeof client.createCrmClient, typeof client.CrmHttpError)`;
