@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { BUILT_IN_ROLES } from "@crm/api";
-import type { SessionTokens } from "@crm/client";
+import type { SessionTokens } from "@crm-api/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "./support/failures.ts";
 import { PASSWORD, startTestServer, type TestServer, type TestUser } from "./support/server.ts";

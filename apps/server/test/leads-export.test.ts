@@ -1,4 +1,4 @@
-import { CrmHttpError } from "@crm/client";
+import { CrmHttpError } from "@crm-api/client";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { heapGrowthLimit } from "@crm/api";
-import { CrmHttpError, createCrmClient } from "@crm/client";
+import { CrmHttpError, createCrmClient } from "@crm-api/client";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

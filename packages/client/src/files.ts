@@ -1,4 +1,5 @@
-import type { ImportOptionsInput, RouterInputs } from "@crm/api";
+import type { ImportOptionsInput } from "@crm/api";
+import type { RouterInputs, RouterOutputs } from "./router.ts";
 
 /** An error answer of the file routes, in the REST error shape. */
 export class CrmHttpError extends Error {
@@ -14,19 +15,48 @@ export class CrmHttpError extends Error {
   }
 }
 
-export type ImportLeadsOptions = ImportOptionsInput & {
+type ImportJob = RouterOutputs["imports"]["byId"];
+
+export interface ImportLeadsOptions {
   /** The file's name; its extension (.csv or .xlsx) says how it is read. */
   filename: string;
-};
+  /**
+   * `valid_only` (default) writes the valid rows, `all_or_nothing` writes nothing if any row has an
+   * error, `dry_run` only reports.
+   */
+  mode?: ImportJob["mode"];
+  /** A row whose email a live lead already has: `skip` it (default), `update` that lead, or report an `error`. */
+  duplicatePolicy?: ImportJob["duplicatePolicy"];
+  /** `{ "column header": "field" }`, or null to ignore a column; merged over the automatic mapping. */
+  mapping?: Record<string, string | null>;
+}
 
 type LeadFilters = Omit<RouterInputs["leads"]["list"], "limit" | "cursor" | "sortBy" | "withTotal">;
 export type ExportLeadsOptions = LeadFilters & { format?: "csv" | "xlsx" };
 
 export interface ImportQueued {
   jobId: string;
-  status: "queued" | "running" | "completed" | "failed";
+  status: ImportJob["status"];
   /** Data rows counted at upload (CSV), else null. */
   rowsTotal: number | null;
+}
+
+/**
+ * The routes the tRPC client cannot call: lead import (multipart upload), lead export and the
+ * import error report (downloads). Same credentials, organization and refresh as the procedures;
+ * an error answer throws CrmHttpError.
+ */
+export interface FileHelpers {
+  /**
+   * Uploads a .csv or .xlsx file of leads; resolves with the import job's id as soon as the
+   * file is accepted (follow it with `imports.byId`). A file that cannot be imported rejects
+   * with a 4xx CrmHttpError and nothing is written.
+   */
+  importLeads(file: Blob | Uint8Array | ArrayBuffer, options: ImportLeadsOptions): Promise<ImportQueued>;
+  /** The leads matching the list filters as a file (`format` xlsx by default, or csv): a streaming Response. */
+  exportLeads(options?: ExportLeadsOptions): Promise<Response>;
+  /** The row errors of an import job as CSV (row, field, error, value): a streaming Response. */
+  importErrorsCsv(jobId: string): Promise<Response>;
 }
 
 export interface FileTransport {
@@ -66,12 +96,7 @@ function queryString(options: Record<string, unknown>): string {
   return encoded ? `?${encoded}` : "";
 }
 
-/**
- * The routes the tRPC client cannot call: lead import (multipart upload), lead export and the
- * import error report (downloads). Same credentials, organization and refresh as the procedures;
- * an error answer throws CrmHttpError.
- */
-export function fileHelpers(transport: FileTransport) {
+export function fileHelpers(transport: FileTransport): FileHelpers {
   const send = transport.fetch ?? fetch;
 
   async function call(path: string, init: { method: string; body?: () => FormData }): Promise<Response> {
@@ -93,19 +118,16 @@ export function fileHelpers(transport: FileTransport) {
   }
 
   return {
-    /**
-     * Uploads a .csv or .xlsx file of leads; resolves with the import job's id as soon as the
-     * file is accepted (follow it with `imports.byId`). A file that cannot be imported rejects
-     * with a 4xx CrmHttpError and nothing is written.
-     */
-    async importLeads(file: Blob | Uint8Array | ArrayBuffer, options: ImportLeadsOptions): Promise<ImportQueued> {
-      const { filename, mapping, ...fields } = options;
+    async importLeads(file, { filename, ...options }) {
+      // Typed as the server's form schema, so a field it renames or narrows fails to compile here.
+      const fields: ImportOptionsInput = options;
       const response = await call("/api/v1/leads/import", {
         method: "POST",
         body: () => {
           const form = new FormData();
-          for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, String(value));
-          if (mapping) form.append("mapping", JSON.stringify(mapping));
+          for (const [name, value] of Object.entries(fields)) {
+            if (value !== undefined) form.append(name, typeof value === "string" ? value : JSON.stringify(value));
+          }
           form.append(
             "file",
             file instanceof Blob ? file : new Blob([file instanceof ArrayBuffer ? new Uint8Array(file) : file]),
@@ -117,16 +139,12 @@ export function fileHelpers(transport: FileTransport) {
       return (await response.json()) as ImportQueued;
     },
 
-    /** The leads matching the list filters as a file (`format` xlsx by default, or csv): a streaming Response. */
-    exportLeads(options: ExportLeadsOptions = {}): Promise<Response> {
+    exportLeads(options = {}) {
       return call(`/api/v1/leads/export${queryString(options)}`, { method: "GET" });
     },
 
-    /** The row errors of an import job as CSV (row, field, error, value): a streaming Response. */
-    importErrorsCsv(jobId: string): Promise<Response> {
+    importErrorsCsv(jobId) {
       return call(`/api/v1/imports/${encodeURIComponent(jobId)}/errors.csv`, { method: "GET" });
     },
   };
 }
-
-export type FileHelpers = ReturnType<typeof fileHelpers>;

@@ -1,12 +1,13 @@
-import type { AppRouter, RouterInputs, RouterOutputs } from "@crm/api";
-import { createTRPCClient, httpBatchLink, TRPCClientError, type TRPCLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, type TRPCClient, TRPCClientError, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
-import { fileHelpers } from "./files.ts";
+import { type FileHelpers, fileHelpers } from "./files.ts";
+import type { AppRouter, RouterInputs, RouterOutputs } from "./router.ts";
 import { ClientSession, type SessionTokens } from "./session.ts";
 
 export { CrmHttpError, type ExportLeadsOptions, type FileHelpers, type ImportLeadsOptions, type ImportQueued } from "./files.ts";
-export type { AppRouter, RouterInputs, RouterOutputs, SessionTokens };
+export type { AppRouter, RouterInputs, RouterOutputs } from "./router.ts";
+export type { SessionTokens };
 export { TRPCClientError };
 
 export interface CrmClientOptions {
@@ -72,11 +73,33 @@ function prepareFirst(prepare: (path: string) => Promise<void>): TRPCLink<AppRou
       });
 }
 
+/** Logs in and out, and holds the current tokens. */
+export interface CrmSession {
+  /** The current token pair (after signup, login, refresh or switch), if any. */
+  readonly tokens: SessionTokens | undefined;
+  signup(input: RouterInputs["auth"]["signup"]): Promise<RouterOutputs["auth"]["signup"]>;
+  login(input: RouterInputs["auth"]["login"]): Promise<RouterOutputs["auth"]["login"]>;
+  /** Switches the active organization; later calls act in it. */
+  switchOrganization(organizationId: string): Promise<void>;
+  logout(): Promise<void>;
+}
+
+/**
+ * Every procedure of `AppRouter` (`crm.leads.list.query(...)`), plus the session (`$session`), the
+ * file routes (`$files`) and the server's base URL (`$baseUrl`).
+ */
+export type CrmClient = TRPCClient<AppRouter> & {
+  $session: CrmSession;
+  /** File upload and downloads (import, export, error report), with the same credentials. */
+  $files: FileHelpers;
+  $baseUrl: string;
+};
+
 /**
  * The typed client of the CRM API: every procedure of `AppRouter`, with superjson (dates stay
  * Dates). `$session` logs in and out and exposes the current tokens.
  */
-export function createCrmClient(options: CrmClientOptions) {
+export function createCrmClient(options: CrmClientOptions): CrmClient {
   const session = new ClientSession(
     options.apiKey,
     options.token ? { accessToken: options.token, refreshToken: options.refreshToken } : undefined,
@@ -114,7 +137,7 @@ export function createCrmClient(options: CrmClientOptions) {
   });
   session.useRefresher((refreshToken) => trpc.auth.refresh.mutate({ refreshToken }));
 
-  const $session = {
+  const $session: CrmSession = {
     get tokens() {
       return session.current;
     },
@@ -143,7 +166,6 @@ export function createCrmClient(options: CrmClientOptions) {
     },
   };
 
-  /** File upload and downloads (import, export, error report), with the same credentials. */
   const $files = fileHelpers({
     baseUrl,
     fetch: options.fetch,
@@ -159,7 +181,5 @@ export function createCrmClient(options: CrmClientOptions) {
   return new Proxy(trpc, {
     get: (target, property) =>
       Object.hasOwn(extras, property) ? extras[property as keyof typeof extras] : Reflect.get(target, property),
-  }) as typeof trpc & typeof extras;
+  }) as CrmClient;
 }
-
-export type CrmClient = ReturnType<typeof createCrmClient>;

@@ -8,13 +8,20 @@ type Refresher = (refreshToken: string) => Promise<SessionTokens>;
 
 const EXPIRY_MARGIN_MS = 30_000;
 
+/** The claims of a JWT, decoded with web APIs only (the client runs outside Node too). */
+function jwtPayload(token: string): { exp?: unknown; iat?: unknown } {
+  const base64 = (token.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/");
+  const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
 /**
  * When to refresh ahead of expiry: 30 s before, or a tenth of the token's lifetime for short-lived
  * tokens (with a 30 s lifetime a fixed 30 s margin would refresh before every call).
  */
 function accessTokenRefreshAt(token: string): number | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+    const payload = jwtPayload(token);
     if (typeof payload.exp !== "number") return undefined;
     const lifetimeMs = typeof payload.iat === "number" ? (payload.exp - payload.iat) * 1000 : Number.POSITIVE_INFINITY;
     return payload.exp * 1000 - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 10);

@@ -1,4 +1,4 @@
-import { TRPCClientError } from "@crm/client";
+import { TRPCClientError } from "@crm-api/client";
 
 /** What a typed-client caller sees of a failed call. */
 export interface CallFailure {

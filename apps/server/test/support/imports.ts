@@ -1,4 +1,4 @@
-import type { ImportLeadsOptions, RouterOutputs } from "@crm/client";
+import type { ImportLeadsOptions, RouterOutputs } from "@crm-api/client";
 import type { TestUser } from "./server.ts";
 
 export type ImportJob = RouterOutputs["imports"]["byId"];

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { appRouter, type Permission } from "@crm/api";
-import { type CrmClient, TRPCClientError } from "@crm/client";
+import { type CrmClient, TRPCClientError } from "@crm-api/client";
 import { z } from "zod";
 import { csvOf, importLeads } from "./imports.ts";
 import type { TestServer, TestUser } from "./server.ts";
