@@ -130,6 +130,7 @@ async function main() {
   const name = `crm_restart_${randomBytes(4).toString("hex")}`;
   const databaseUrl = cluster.url.replace(/\/postgres$/, `/${name}`);
   let server: ServerProcess | undefined;
+  const dataDir = mkdtempSync(path.join(tmpdir(), "crm-restart-data-"));
   try {
     await withClient(cluster.url, (client) => client.query(`CREATE DATABASE "${name}"`));
     const database = await openDatabase({ kind: "postgres", url: databaseUrl, poolSize: 1 });
@@ -148,7 +149,7 @@ async function main() {
         DATABASE_URL: databaseUrl,
         LOG_LEVEL: "error",
         IMPORT_RUNNER: "false",
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), "crm-restart-data-")),
+        DATA_DIR: dataDir,
       },
     });
     const owner = await signup(server.url, { email: "owner@restart.example", name: "Owner", organizationName: "Restart" });
@@ -257,6 +258,7 @@ async function main() {
     if (!alive || lost || duplicated) process.exitCode = 1;
   } finally {
     await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
     if (!options.pgdata) await cluster.dispose();
     else await withClient(cluster.url, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   }
