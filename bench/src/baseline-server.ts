@@ -1,10 +1,13 @@
 /**
- * The list baseline: a bare Fastify + `pg` handler running the SQL Prisma sends for
- * `leads.list` (same columns, where, casts, order and LIMIT 26, so the same plan and index use),
- * shaping the page as the API does. No auth, no validation, no ORM: the floor our API is compared to.
+ * The baseline: bare Fastify + `pg` handlers. The list runs the SQL Prisma sends for `leads.list`
+ * (same columns, where, casts, order and LIMIT 26, so the same plan and index use), shaping the
+ * page as the API does; the mixed-load section also reads a lead by id, and creates and updates
+ * one with its audit row in one transaction, as the API writes them. No auth, no validation, no
+ * ORM: the floor our API is compared to.
  *
- * Runs as a child process of the bench: DATABASE_URL, DATABASE_POOL_SIZE, ORGANIZATION_ID, PORT.
+ * Runs as a child process of the bench: DATABASE_URL, DATABASE_POOL_SIZE, ORGANIZATION_ID, USER_ID, PORT.
  */
+import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
 import pg from "pg";
 import { listLeadsSql } from "./list-sql.ts";
@@ -17,6 +20,7 @@ const env = (name: string) => {
 
 const pool = new pg.Pool({ connectionString: env("DATABASE_URL"), max: Number(env("DATABASE_POOL_SIZE")) });
 const organizationId = env("ORGANIZATION_ID");
+const userId = env("USER_ID");
 const HOT_THRESHOLD = 70;
 const DAY_MS = 86_400_000;
 
@@ -52,6 +56,66 @@ app.get<{ Querystring: { status?: string; search?: string; limit?: string } }>("
         )
       : null;
   return { items, nextCursor };
+});
+
+const LEAD = `"id", "organizationId", "firstName", "lastName", "email", "jobTitle", "source"::text, "status"::text, "score", "tags", "createdAt", "updatedAt"`;
+
+app.get<{ Params: { id: string } }>("/leads/:id", async (request, reply) => {
+  const { rows } = await pool.query(
+    `SELECT ${LEAD} FROM "Lead" WHERE "id" = $1 AND "organizationId" = $2 AND "deletedAt" IS NULL`,
+    [request.params.id, organizationId],
+  );
+  return rows[0] ?? reply.status(404).send({ code: "NOT_FOUND" });
+});
+
+/** The row and its audit entry commit together, as the API's writes do. */
+async function writeWithAudit(action: string, write: (client: pg.PoolClient) => Promise<{ id: string }>) {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const lead = await write(client);
+    await client.query(
+      `INSERT INTO "AuditLog" ("id", "organizationId", "actorUserId", "action", "entityType", "entityId", "changes")
+       VALUES ($1, $2, $3, $4, 'lead', $5, $6)`,
+      [randomUUID(), organizationId, userId, action, lead.id, JSON.stringify(lead)],
+    );
+    await client.query("COMMIT");
+    return lead;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+app.post<{ Body: { firstName: string; email?: string } }>("/leads", async (request) =>
+  writeWithAudit("create", async (client) => {
+    const { firstName, email = null } = request.body;
+    const { rows } = await client.query(
+      `INSERT INTO "Lead" ("id", "organizationId", "firstName", "email", "searchText", "createdById", "updatedById", "updatedAt")
+       VALUES ($1, $2, $3, $4, lower(concat_ws(' ', $3::text, $4::text)), $5, $5, now()) RETURNING ${LEAD}`,
+      [randomUUID(), organizationId, firstName, email, userId],
+    );
+    return rows[0];
+  }),
+);
+
+app.patch<{ Params: { id: string }; Body: { jobTitle?: string } }>("/leads/:id", async (request, reply) => {
+  try {
+    return await writeWithAudit("update", async (client) => {
+      const { rows } = await client.query(
+        `UPDATE "Lead" SET "jobTitle" = $3, "updatedById" = $4, "updatedAt" = now()
+         WHERE "id" = $1 AND "organizationId" = $2 AND "deletedAt" IS NULL RETURNING ${LEAD}`,
+        [request.params.id, organizationId, request.body.jobTitle ?? null, userId],
+      );
+      if (!rows[0]) throw Object.assign(new Error("not found"), { statusCode: 404 });
+      return rows[0];
+    });
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return reply.status(404).send({ code: "NOT_FOUND" });
+    throw error;
+  }
 });
 
 const close = async () => {

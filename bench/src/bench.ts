@@ -15,6 +15,7 @@ import { fmt, renderTable } from "./report.ts";
 import { benchExport } from "./sections/export.ts";
 import { benchImport } from "./sections/import.ts";
 import { benchList } from "./sections/list.ts";
+import { benchMixed } from "./sections/mixed.ts";
 
 const startedAt = Date.now();
 const log = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}`);
@@ -24,6 +25,8 @@ const SECTIONS: { name: Section; title: string; run: (context: BenchContext) => 
   // Export runs before import, while the organization holds exactly the seeded leads.
   { name: "export", title: "export to XLSX", run: benchExport },
   { name: "import", title: "import a CSV", run: benchImport },
+  // Last: its creates and updates change the organization the other sections measure.
+  { name: "mixed", title: "lists, reads, creates and updates at once", run: benchMixed },
 ];
 
 async function main() {

@@ -50,6 +50,22 @@ export function realServer(context: Pick<BenchContext, "options" | "database" | 
   };
 }
 
+/** The bare Fastify + `pg` baseline (bench/src/baseline-server.ts) over the bench organization. */
+export function baselineServer(context: Pick<BenchContext, "options" | "database" | "organizationId" | "userId">): ServerSpec {
+  return {
+    name: "baseline (Fastify + pg)",
+    entry: path.join(REPO_ROOT, "bench", "src", "baseline-server.ts"),
+    cwd: path.join(REPO_ROOT, "bench"),
+    readyPath: "/healthz",
+    env: {
+      DATABASE_URL: context.database.url,
+      DATABASE_POOL_SIZE: String(context.options.pool),
+      ORGANIZATION_ID: context.organizationId,
+      USER_ID: context.userId,
+    },
+  };
+}
+
 export function authorization(context: BenchContext): Record<string, string> {
   return { authorization: `Bearer ${context.accessToken}` };
 }

@@ -13,6 +13,10 @@ export interface BenchOptions {
   connections: number;
   /** Database connections of the real server and of the baseline alike. */
   pool: number;
+  /** Seconds of measured load per target of the mixed section. */
+  mixedDuration: number;
+  /** Concurrent clients of the mixed section. */
+  mixedConnections: number;
   /** Which sections to run. */
   sections: Set<Section>;
   /**
@@ -24,7 +28,7 @@ export interface BenchOptions {
   logLevel: string;
 }
 
-export const SECTIONS = ["list", "export", "import"] as const;
+export const SECTIONS = ["list", "export", "import", "mixed"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const USAGE = `pnpm bench [-- flags]
@@ -34,7 +38,9 @@ const USAGE = `pnpm bench [-- flags]
   --warmup=S        seconds of warm-up load per list target (default 5)
   --connections=N   concurrent connections (default 32)
   --pool=N          database pool size of both servers (default 10)
-  --only=a,b        sections to run: list, export, import (default all)
+  --mixed-duration=S     seconds of measured mixed load per target (default 60)
+  --mixed-connections=N  concurrent clients of the mixed section (default 200)
+  --only=a,b        sections to run: list, export, import, mixed (default all)
   --server=dist|src build the server and run node dist/main.mjs (default), or src/main.ts through tsx
   --log-level=L     LOG_LEVEL of the server under test (default warn)
   --keep            keep the benchmark database`;
@@ -54,6 +60,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     warmup: 5,
     connections: 32,
     pool: 10,
+    mixedDuration: 60,
+    mixedConnections: 200,
     sections: new Set(SECTIONS),
     server: "dist",
     logLevel: "warn",
@@ -90,6 +98,12 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case "pool":
         options.pool = positiveInteger(name, need());
+        break;
+      case "mixed-duration":
+        options.mixedDuration = positiveInteger(name, need());
+        break;
+      case "mixed-connections":
+        options.mixedConnections = positiveInteger(name, need());
         break;
       case "only": {
         const wanted = need().split(",");

@@ -10,7 +10,8 @@ import {
   openApiDocument,
   PrincipalCache,
   type RequestInfo,
-  ThrottledError,
+  retryAfterSecondsOf,
+  translateDatabaseError,
 } from "@crm/api";
 import type { Database } from "@crm/db";
 import cors from "@fastify/cors";
@@ -45,9 +46,10 @@ function requestInfo(request: FastifyRequest): RequestInfo {
   };
 }
 
+/** Retry-After for a response whose errors ask the caller to wait (throttled, database unavailable): the longest wait. */
 function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
-  const throttled = errors.find((error) => error.cause instanceof ThrottledError)?.cause as ThrottledError | undefined;
-  return throttled ? { headers: new Headers({ "Retry-After": String(throttled.retryAfterSeconds) }) } : {};
+  const seconds = errors.map(retryAfterSecondsOf).filter((value) => value !== undefined);
+  return seconds.length ? { headers: new Headers({ "Retry-After": String(Math.max(...seconds)) }) } : {};
 }
 
 export async function buildApp({ config, database }: AppOptions) {
@@ -121,7 +123,14 @@ export async function buildApp({ config, database }: AppOptions) {
 
   const onError = ({ error, path, req }: { error: { code: string; message: string }; path?: string; req: unknown }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") (req as FastifyRequest).log.error({ err: error, path }, "procedure failed");
+    // One line per request, without a stack: the cause is the database, not this request.
+    if (error.code === "SERVICE_UNAVAILABLE")
+      (req as FastifyRequest).log.warn({ path, reason: error.message }, "procedure unavailable");
   };
+
+  database.onConnectionError((error) =>
+    app.log.warn({ reason: error.message }, "a database connection was closed; it is replaced on the next query"),
+  );
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -129,8 +138,12 @@ export async function buildApp({ config, database }: AppOptions) {
       await database.ping();
       return { status: "ready", database: database.kind };
     } catch (error) {
-      app.log.warn({ err: error }, "readiness check failed");
-      return reply.status(503).send({ status: "unavailable", database: database.kind });
+      const unavailable = translateDatabaseError(error);
+      const message = unavailable?.code === "SERVICE_UNAVAILABLE" ? unavailable.message : "The database check failed";
+      app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, "readiness check failed");
+      const retryAfter = unavailable ? retryAfterSecondsOf(unavailable) : undefined;
+      if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+      return reply.status(503).send({ status: "unavailable", database: database.kind, message });
     }
   });
 

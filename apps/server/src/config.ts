@@ -15,6 +15,10 @@ const envSchema = z.object({
   /** PostgreSQL connection string; unset means the embedded PGlite database under DATA_DIR. */
   DATABASE_URL: z.url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Queries that may wait for a connection when all are busy; past it they get 503 at once. */
+  DATABASE_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Longest wait for a connection (queued, or being opened); past it the request gets 503. */
+  DATABASE_POOL_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
   JWT_SECRET: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -108,6 +112,12 @@ function parseCorsOrigins(value: string): string[] | true | false {
 
 export function databaseOptions(config: Config): DatabaseOptions {
   return config.DATABASE_URL
-    ? { kind: "postgres", url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }
+    ? {
+        kind: "postgres",
+        url: config.DATABASE_URL,
+        poolSize: config.DATABASE_POOL_SIZE,
+        poolQueueLimit: config.DATABASE_POOL_QUEUE_LIMIT,
+        poolQueueTimeoutMs: config.DATABASE_POOL_QUEUE_TIMEOUT_MS,
+      }
     : { kind: "pglite", dataDir: config.DATA_DIR };
 }

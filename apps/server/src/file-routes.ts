@@ -15,8 +15,10 @@ import {
   importOptionsInput,
   queueImport,
   type RequestInfo,
+  retryAfterSecondsOf,
   type StoredUpload,
   summarizeIssues,
+  translateDatabaseError,
 } from "@crm/api";
 import multipart from "@fastify/multipart";
 import { TRPCError } from "@trpc/server";
@@ -40,11 +42,18 @@ export interface FileRouteOptions {
   runner?: ImportRunner;
 }
 
-/** The REST error body for an error of these routes: tRPC errors keep their code and status, zod errors name the field. */
-function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+/**
+ * The REST error body for an error of these routes: tRPC errors keep their code and status, zod
+ * errors name the field, database errors are translated as in the procedures (503 with Retry-After
+ * while the database is unavailable).
+ */
+function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = translateDatabaseError(thrown) ?? thrown;
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
-    if (status >= 500) {
+    const retryAfter = retryAfterSecondsOf(error);
+    if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+    if (status >= 500 && error.code !== "SERVICE_UNAVAILABLE") {
       request.log.error({ err: error }, "file route failed");
       return reply.status(status).send({ code: error.code, message: "Internal server error", requestId: request.id });
     }

@@ -1,11 +1,10 @@
-import path from "node:path";
-import { authorization, type BenchContext, fetchJson, realServer } from "../context.ts";
+import { authorization, type BenchContext, baselineServer as baselineServerSpec, fetchJson, realServer } from "../context.ts";
 import { COMMON_TRIGRAM_TERM, SEARCH_TERM } from "../data.ts";
 import { backendPids, query, withClient } from "../database.ts";
 import { listLeadsSql } from "../list-sql.ts";
 import { type LoadResult, runLoad } from "../load.ts";
 import { type CpuUse, cpuProbe, waitForQuietCpu } from "../machine.ts";
-import { REPO_ROOT, ServerProcess } from "../processes.ts";
+import { ServerProcess } from "../processes.ts";
 import { fmt, type Row } from "../report.ts";
 
 const STATUSES = ["new", "contacted"];
@@ -227,17 +226,7 @@ export async function benchList(context: BenchContext): Promise<void> {
     JSON.stringify({ json: { status: STATUSES, search: SEARCH_TERM, sortBy: "createdAt", sortOrder: "desc", limit: 25 } }),
   );
 
-  const baselineServer = await ServerProcess.start({
-    name: "baseline (Fastify + pg)",
-    entry: path.join(REPO_ROOT, "bench", "src", "baseline-server.ts"),
-    cwd: path.join(REPO_ROOT, "bench"),
-    readyPath: "/healthz",
-    env: {
-      DATABASE_URL: context.database.url,
-      DATABASE_POOL_SIZE: String(context.options.pool),
-      ORGANIZATION_ID: context.organizationId,
-    },
-  });
+  const baselineServer = await ServerProcess.start(baselineServerSpec(context));
   try {
     // Both servers stay up for the whole section; only the one under load does any work.
     const server = await ServerProcess.start(realServer(context));

@@ -1,3 +1,4 @@
+import { databaseFault } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import type { $ZodIssue } from "zod/v4/core";
 
@@ -42,6 +43,12 @@ export function conflict(message: string): TRPCError {
 
 export function forbidden(message: string): TRPCError {
   return new TRPCError({ code: "FORBIDDEN", message });
+}
+
+/** The seconds an error asks the caller to wait: any error whose cause carries `retryAfterSeconds` (the Retry-After header). */
+export function retryAfterSecondsOf(error: { cause?: unknown }): number | undefined {
+  const seconds = (error.cause as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof seconds === "number" ? seconds : undefined;
 }
 
 /** Too many attempts; `retryAfterSeconds` becomes the Retry-After header. */
@@ -89,11 +96,45 @@ function isPrismaKnownError(error: unknown): error is PrismaKnownError {
   );
 }
 
+/** Seconds a caller is asked to wait when the database is unreachable (a restart takes a few) or busy. */
+export const DATABASE_RETRY_AFTER_SECONDS = { unavailable: 2, busy: 1 } as const;
+
+/** The database cannot serve this request now; `retryAfterSeconds` becomes the Retry-After header. */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A database that is unreachable, restarting, out of connections or too busy to hand one out in
+ * time is SERVICE_UNAVAILABLE (503 with Retry-After), never a 500.
+ */
+function translateDatabaseFault(error: unknown): TRPCError | undefined {
+  const fault = databaseFault(error);
+  if (!fault) return undefined;
+  const seconds = DATABASE_RETRY_AFTER_SECONDS[fault.kind];
+  const message = `The database is ${fault.kind} (${fault.reason}); retry in ${seconds} s`;
+  return new TRPCError({
+    code: "SERVICE_UNAVAILABLE",
+    message,
+    cause: new DatabaseUnavailableError(message, seconds, { cause: error }),
+  });
+}
+
 /**
  * Maps database errors that are the caller's fault to 4xx: unique violations become CONFLICT,
- * missing rows NOT_FOUND, foreign-key and value-too-long BAD_REQUEST. Everything else stays a 500.
+ * missing rows NOT_FOUND, foreign-key and value-too-long BAD_REQUEST; faults of the database
+ * itself (unreachable, busy) become SERVICE_UNAVAILABLE. Everything else stays a 500.
  */
 export function translateDatabaseError(error: unknown): TRPCError | undefined {
+  const fault = translateDatabaseFault(error);
+  if (fault) return fault;
   if (!isPrismaKnownError(error)) return undefined;
   switch (error.code) {
     case "P2002": {

@@ -1,7 +1,15 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { badRequest, describeIssues, issuePath, notFound, summarizeIssues, translateDatabaseError } from "../src/errors.ts";
+import {
+  badRequest,
+  describeIssues,
+  issuePath,
+  notFound,
+  retryAfterSecondsOf,
+  summarizeIssues,
+  translateDatabaseError,
+} from "../src/errors.ts";
 
 const contactInput = z.strictObject({
   email: z.email({ error: "must be a valid email address" }),
@@ -73,9 +81,9 @@ describe("error helpers", () => {
     expect(notFound("Lead")).toMatchObject({ code: "NOT_FOUND", message: "Lead not found" });
   });
 
-  it("translates the Prisma errors that are the caller's fault and nothing else", () => {
-    const known = (code: string, meta?: object) =>
-      Object.assign(new Error("prisma"), { name: "PrismaClientKnownRequestError", code, meta });
+  it("translates the Prisma errors that are the caller's fault, and the database's faults, and nothing else", () => {
+    const known = (code: string, meta?: object, message = "prisma") =>
+      Object.assign(new Error(message), { name: "PrismaClientKnownRequestError", code, meta });
     expect(translateDatabaseError(known("P2002", { target: ["email"] }))).toMatchObject({
       code: "CONFLICT",
       message: "Another record already uses this email",
@@ -91,7 +99,21 @@ describe("error helpers", () => {
     });
     expect(translateDatabaseError(known("P2003"))).toMatchObject({ code: "BAD_REQUEST" });
     expect(translateDatabaseError(known("P2000"))).toMatchObject({ code: "BAD_REQUEST" });
-    expect(translateDatabaseError(known("P1001"))).toBeUndefined();
+    const unreachable = translateDatabaseError(known("P1001"));
+    expect(unreachable).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The database is unavailable (cannot reach the database server); retry in 2 s",
+    });
+    expect(unreachable && retryAfterSecondsOf(unreachable)).toBe(2);
+    const busy = translateDatabaseError(known("P2028", undefined, "Unable to start a transaction in the given time."));
+    expect(busy).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: expect.stringMatching(/^The database is busy .*retry in 1 s$/),
+    });
+    expect(busy && retryAfterSecondsOf(busy)).toBe(1);
+    expect(
+      translateDatabaseError(known("P2010", { driverAdapterError: { cause: { kind: "postgres", code: "42601" } } })),
+    ).toBeUndefined();
     expect(translateDatabaseError(new Error("boom"))).toBeUndefined();
     expect(translateDatabaseError(undefined)).toBeUndefined();
   });

@@ -5,6 +5,7 @@ import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { DatabaseBusyError } from "./faults.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { applyMigrations, type MigrationConnection, type MigrationReport } from "./migrator.ts";
 import { lockDataDir } from "./pglite-lock.ts";
@@ -18,23 +19,107 @@ export interface Database {
   migrate(): Promise<MigrationReport>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Called with each error of a pooled connection that no query was waiting on (the database
+   * ended it: a restart, a failover, `pg_terminate_backend`). The connection is already dropped;
+   * the next query opens a new one.
+   */
+  onConnectionError(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 
+/** The PostgreSQL pool and how it bounds the wait for a connection. */
+export interface PoolOptions {
+  /** Connections. */
+  poolSize?: number;
+  /** Queries that may wait for a busy pool; past it a query fails at once with DatabaseBusyError. */
+  poolQueueLimit?: number;
+  /** Longest wait for a connection, queued or being opened; past it the query fails. */
+  poolQueueTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL: Required<PoolOptions> = { poolSize: 10, poolQueueLimit: 1000, poolQueueTimeoutMs: 5000 };
+
 export type DatabaseOptions =
-  | { kind: "postgres"; url: string; poolSize?: number }
+  | ({ kind: "postgres"; url: string } & PoolOptions)
   /** `dataDir` undefined means an in-memory database (tests). */
   | { kind: "pglite"; dataDir?: string; loadDataDir?: Blob };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.kind === "postgres"
-    ? openPostgres(options.url, options.poolSize)
+    ? openPostgres(options.url, {
+        poolSize: options.poolSize ?? DEFAULT_POOL.poolSize,
+        poolQueueLimit: options.poolQueueLimit ?? DEFAULT_POOL.poolQueueLimit,
+        poolQueueTimeoutMs: options.poolQueueTimeoutMs ?? DEFAULT_POOL.poolQueueTimeoutMs,
+      })
     : openPglite(options.dataDir, options.loadDataDir);
 }
 
-function openPostgres(url: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+type CheckoutCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/** pg-pool's error when a queued checkout outlives `connectionTimeoutMillis`. */
+const QUEUE_TIMEOUT_MESSAGE = "timeout exceeded when trying to connect";
+
+/**
+ * A pg.Pool whose wait for a connection is bounded in length (`queueLimit` waiting checkouts) as
+ * well as in time (`connectionTimeoutMillis`); both give a DatabaseBusyError. `@prisma/adapter-pg`
+ * checks out through `connect()` for every query and transaction, so this bounds them all.
+ */
+class BoundedPool extends pg.Pool {
+  constructor(
+    config: pg.PoolConfig,
+    private readonly queueLimit: number,
+  ) {
+    super(config);
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: CheckoutCallback): void;
+  override connect(callback?: CheckoutCallback): Promise<pg.PoolClient> | undefined {
+    const queued = this.idleCount === 0 && this.totalCount >= (this.options.max ?? 10);
+    if (queued && this.waitingCount >= this.queueLimit) {
+      const error = new DatabaseBusyError(
+        `all ${this.totalCount} connections are in use and ${this.waitingCount} queries are waiting for one`,
+      );
+      if (!callback) return Promise.reject(error);
+      process.nextTick(() => callback(error, undefined, () => {}));
+      return undefined;
+    }
+    const busyIfTimedOut = (error: Error) =>
+      queued && error.message === QUEUE_TIMEOUT_MESSAGE
+        ? new DatabaseBusyError(`no connection came free within ${this.options.connectionTimeoutMillis} ms`)
+        : error;
+    if (!callback) {
+      return super.connect().catch((error: Error) => {
+        throw busyIfTimedOut(error);
+      });
+    }
+    super.connect((error, client, done) => callback(error ? busyIfTimedOut(error) : undefined, client, done));
+    return undefined;
+  }
+}
+
+function openPostgres(url: string, poolOptions: Required<PoolOptions>): Database {
+  const pool = new BoundedPool(
+    { connectionString: url, max: poolOptions.poolSize, connectionTimeoutMillis: poolOptions.poolQueueTimeoutMs },
+    poolOptions.poolQueueLimit,
+  );
+  const listeners: ((error: Error) => void)[] = [];
+  const reportConnectionError = (error: Error) => {
+    for (const listener of listeners) listener(error);
+  };
+  // Without a listener, an error event (PostgreSQL ending the connection) would crash the process:
+  // the pool emits one for an idle connection, and a checked-out client emits its own, also in the
+  // moment between checkout and the adapter attaching a listener (node-postgres issue 2762).
+  pool.on("error", reportConnectionError);
+  pool.on("connect", (client) => client.on("error", () => {}));
+  // The pool's own bound answers first: a transaction waits for a connection a little longer
+  // than the pool lets it wait, so the pool's DatabaseBusyError says why instead of Prisma's
+  // "Unable to start a transaction in the given time".
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: { maxWait: poolOptions.poolQueueTimeoutMs + 1000 },
+  });
   return {
     kind: "postgres",
     prisma,
@@ -48,6 +133,9 @@ function openPostgres(url: string, poolSize = 10): Database {
     },
     async ping() {
       await pool.query("SELECT 1");
+    },
+    onConnectionError(listener) {
+      listeners.push(listener);
     },
     async close() {
       await prisma.$disconnect();
@@ -74,6 +162,7 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
       async ping() {
         await pglite.query("SELECT 1");
       },
+      onConnectionError() {},
       async close() {
         await prisma.$disconnect();
         await pglite.close();

@@ -1,4 +1,12 @@
-export { type Database, type DatabaseKind, type DatabaseOptions, openDatabase } from "./database.ts";
+export {
+  type Database,
+  type DatabaseKind,
+  type DatabaseOptions,
+  DEFAULT_POOL,
+  openDatabase,
+  type PoolOptions,
+} from "./database.ts";
+export { DatabaseBusyError, type DatabaseFault, type DatabaseFaultKind, databaseFault } from "./faults.ts";
 export * from "./generated/prisma/client.ts";
 export { applyMigrations, MigrationError, type MigrationReport } from "./migrator.ts";
 export { DataDirLockedError } from "./pglite-lock.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Database, openDatabase } from "@crm/db";
+import { type Database, openDatabase, type PoolOptions } from "@crm/db";
 import { type CrmClient, type CrmClientOptions, createCrmClient } from "@crm-api/client";
 import { inject } from "vitest";
 import { buildApp } from "../../src/app.ts";
@@ -26,15 +26,28 @@ export interface TestUser {
   token(): string;
 }
 
+export interface TestDatabaseOptions extends PoolOptions {
+  /**
+   * PostgreSQL only: the URL the server connects with, given its database's own URL (e.g. through
+   * a proxy that a test cuts, or a closed port). The database is still created and dropped.
+   */
+  connectThrough?(url: string): string | Promise<string>;
+}
+
 /** Opens an isolated, migrated database: a copy of the run's template on PostgreSQL, or an in-memory PGlite. */
-export async function openTestDatabase(): Promise<{ database: Database; dispose(): Promise<void> }> {
+export async function openTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<{ database: Database; url?: string; dispose(): Promise<void> }> {
   const baseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   const template = inject("postgresTemplate");
   if (baseUrl && template) {
     const copy = await cloneTemplate(baseUrl, template);
-    const database = await openDatabase({ kind: "postgres", url: copy.url, poolSize: 5 });
+    const { connectThrough, ...pool } = options;
+    const url = connectThrough ? await connectThrough(copy.url) : copy.url;
+    const database = await openDatabase({ kind: "postgres", url, poolSize: 5, ...pool });
     return {
       database,
+      url: copy.url,
       async dispose() {
         await database.close();
         await dropDatabase(baseUrl, copy.name);
@@ -46,9 +59,14 @@ export async function openTestDatabase(): Promise<{ database: Database; dispose(
   return { database, dispose: () => database.close() };
 }
 
-/** The real Fastify server on a random local port, over an isolated database. */
-export async function startTestServer(env: Record<string, string> = {}) {
-  const { database, dispose } = await openTestDatabase();
+/**
+ * The real Fastify server on a random local port, over an isolated database. The pool follows
+ * `DATABASE_POOL_*` in `env` (5 connections unless given).
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: Pick<TestDatabaseOptions, "connectThrough"> = {},
+) {
   const importDir = mkdtempSync(path.join(tmpdir(), "crm-imports-"));
   const config = loadConfig({
     NODE_ENV: "test",
@@ -56,7 +74,18 @@ export async function startTestServer(env: Record<string, string> = {}) {
     JWT_SECRET: randomBytes(32).toString("hex"),
     LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
     IMPORT_DIR: importDir,
+    DATABASE_POOL_SIZE: "5",
     ...env,
+  });
+  const {
+    database,
+    url: databaseUrl,
+    dispose,
+  } = await openTestDatabase({
+    poolSize: config.DATABASE_POOL_SIZE,
+    poolQueueLimit: config.DATABASE_POOL_QUEUE_LIMIT,
+    poolQueueTimeoutMs: config.DATABASE_POOL_QUEUE_TIMEOUT_MS,
+    connectThrough: options.connectThrough,
   });
   const app = await buildApp({ config, database });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -117,6 +146,8 @@ export async function startTestServer(env: Record<string, string> = {}) {
     url: address,
     app,
     database,
+    /** PostgreSQL only: the direct URL of this server's own database (for an admin connection). */
+    databaseUrl,
     prisma: database.prisma,
     client,
     rest,

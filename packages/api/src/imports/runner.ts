@@ -146,7 +146,11 @@ export class ImportRunner {
       const job = await this.claim();
       if (!job) return;
       const controller = new AbortController();
-      const done = this.process(job, controller.signal).finally(() => this.active.delete(job.id));
+      // A job whose final update fails (the database went away) stays `running` and is resumed
+      // once its heartbeat is stale; the failure must not become an unhandled rejection.
+      const done = this.process(job, controller.signal)
+        .catch((error) => this.log.error({ jobId: job.id, err: error }, "import runner lost track of a job"))
+        .finally(() => this.active.delete(job.id));
       this.active.set(job.id, { controller, done });
     }
   }
