@@ -1,0 +1,78 @@
+import type { FastifyRequest } from "fastify";
+import { HttpError } from "./rest-errors.ts";
+
+interface OpenApiOperation {
+  parameters?: { in: string; name: string }[];
+}
+
+interface Operations {
+  /** `/leads/{id}` */
+  template: string;
+  pattern: RegExp;
+  /** Upper-case method → the query parameters its operation declares. */
+  methods: Map<string, Set<string>>;
+}
+
+const HTTP_METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+
+/** Matches as the OpenAPI bridge does: `{param}` is one segment, case-insensitive, trailing slash ignored. */
+function templatePattern(template: string): RegExp {
+  const literals = template.split(/\{[^}]+\}/).map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${literals.join("[^/]+")}/?$`, "i");
+}
+
+/**
+ * Every REST operation of the OpenAPI document (the router's procedures and the file routes),
+ * by path and method: what a path allows (405 with `Allow` for the others) and which query
+ * parameters an operation takes (400 for any other). New operations follow from the document.
+ */
+export function restOperations(document: { paths?: object }, basePath: string) {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, unknown>>;
+  const table: Operations[] = Object.entries(paths).map(([template, item]) => ({
+    template,
+    pattern: templatePattern(`${basePath}${template}`),
+    methods: new Map(
+      Object.entries(item)
+        .filter(([method]) => HTTP_METHODS.has(method))
+        .map(([method, operation]) => [
+          method.toUpperCase(),
+          new Set(((operation as OpenApiOperation).parameters ?? []).filter((p) => p.in === "query").map((p) => p.name)),
+        ]),
+    ),
+  }));
+  // A literal segment wins over a parameter (`/leads/export` over `/leads/{id}`), as in the router.
+  const parameterCount = (template: string) => template.split("{").length;
+  table.sort((a, b) => parameterCount(a.template) - parameterCount(b.template));
+
+  /** The path's most specific template: a literal segment is a resource of its own (`PATCH /leads/export` is a 405, not an id). */
+  function lookup(method: string, path: string) {
+    const entry = table.find((candidate) => candidate.pattern.test(path));
+    if (!entry) return undefined;
+    return { allowed: [...entry.methods.keys()], query: entry.methods.get(method === "HEAD" ? "GET" : method) };
+  }
+
+  /**
+   * onRequest: a method the path does not have is a 405 naming the ones it has; a query parameter
+   * the operation does not declare is a 400 naming it (the strict-object rule of every input).
+   * Routes of their own for the method (CORS preflight, the document itself) are left alone.
+   */
+  return async function checkRestOperation(request: FastifyRequest) {
+    const [path = ""] = (request.raw.url ?? "").split("?");
+    const found = lookup(request.method, path);
+    if (!found) return;
+    const bridgeOrNothing = request.is404 || request.routeOptions.url === `${basePath}/*`;
+    if (!found.query) {
+      if (!bridgeOrNothing) return;
+      const allow = found.allowed.join(", ");
+      throw new HttpError(405, `${request.method} is not allowed on ${path}; it allows ${allow}`, undefined, { allow });
+    }
+    const unknown = Object.keys(request.query as Record<string, unknown>).filter((name) => !found.query?.has(name));
+    if (unknown.length) {
+      throw new HttpError(
+        400,
+        `unknown query parameter(s): ${unknown.join(", ")}`,
+        unknown.map((name) => ({ path: name, message: "unknown query parameter" })),
+      );
+    }
+  };
+}
