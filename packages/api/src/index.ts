@@ -5,7 +5,7 @@ export { PrincipalCache } from "./auth/principal-cache.ts";
 export { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from "./auth/throttle.ts";
 export type { AuthSettings } from "./auth/tokens.ts";
 export { type ApiServices, type Context, createContextFactory, type RequestInfo } from "./context.ts";
-export { describeIssues, summarizeIssues, ThrottledError } from "./errors.ts";
+export { describeIssues, summarizeIssues, ThrottledError, translateDatabaseError } from "./errors.ts";
 export { EXPORT_FORMATS, type ExportFormat } from "./exports/table-stream.ts";
 export { importFormatOf } from "./imports/inspect.ts";
 export { importErrorsCsv, queueImport, type StoredUpload } from "./imports/jobs.ts";
