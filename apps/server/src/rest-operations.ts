@@ -58,6 +58,7 @@ export function restOperations(document: { paths?: object }, basePath: string) {
    */
   return async function checkRestOperation(request: FastifyRequest) {
     const [path = ""] = (request.raw.url ?? "").split("?");
+    if (!path.startsWith(`${basePath}/`)) return;
     const found = lookup(request.method, path);
     if (!found) return;
     const bridgeOrNothing = request.is404 || request.routeOptions.url === `${basePath}/*`;

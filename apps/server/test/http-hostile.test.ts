@@ -299,6 +299,17 @@ describe("unknown query parameters are refused by name on every REST operation",
     }
   });
 
+  it("names that are Object.prototype's own are unknown parameters like any other", async () => {
+    expectRestError(await send("GET", "/api/v1/leads?__proto__=x&constructor=y"), 400, {
+      code: "BAD_REQUEST",
+      message: "unknown query parameter(s): __proto__, constructor",
+      issues: [
+        { path: "__proto__", message: "unknown query parameter" },
+        { path: "constructor", message: "unknown query parameter" },
+      ],
+    });
+  });
+
   it("the parameters an operation declares still work", async () => {
     const list = await send("GET", "/api/v1/leads?limit=1&sortOrder=asc", {
       headers: { authorization: `Bearer ${owner.token()}` },
