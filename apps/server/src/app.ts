@@ -46,6 +46,7 @@ function requestInfo(request: FastifyRequest): RequestInfo {
     ip: request.ip,
     userAgent: request.headers["user-agent"],
     authorization: request.headers.authorization,
+    undeclaredQueryParameters: request.undeclaredQueryParameters,
   };
 }
 
@@ -80,6 +81,7 @@ export async function buildApp({ config, database }: AppOptions) {
     reply.header("x-request-id", request.id);
   });
   app.addHook("onRequest", checkUrl);
+  app.decorateRequest("undeclaredQueryParameters", undefined);
   app.addHook("onRequest", restOperations(document, "/api/v1"));
   app.setErrorHandler(fastifyErrorHandler);
   app.setNotFoundHandler((request, reply) =>

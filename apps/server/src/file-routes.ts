@@ -45,6 +45,7 @@ export interface FileRouteOptions {
 function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
   // As the procedures' middleware does: a database error that is the caller's fault is a 4xx.
   const error = translateDatabaseError(thrown) ?? thrown;
+  if (error instanceof TRPCError && error.cause instanceof ZodError) return sendError(error.cause, request, reply);
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     if (status >= 500) {

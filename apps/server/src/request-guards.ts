@@ -47,12 +47,12 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   if (error.code === "FST_ERR_BAD_URL") {
     const path = (request.raw.url ?? "").split("?")[0];
     return fastifyErrorHandler(
-      new HttpError(400, `Malformed URL: the path ${path} is not valid percent-encoded UTF-8`) as never,
+      new HttpError(400, `Malformed URL: the path ${path} is not valid percent-encoded UTF-8`),
       request,
       reply,
     );
   }
-  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") return fastifyErrorHandler(urlTooLong() as never, request, reply);
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") return fastifyErrorHandler(urlTooLong(), request, reply);
   return fastifyErrorHandler(error, request, reply);
 }
 

@@ -101,13 +101,15 @@ function frameworkMessage(error: FastifyError, request: FastifyRequest): string 
 }
 
 /** Errors raised before a procedure runs: by Fastify (body too large, ...) or as an HttpError (malformed JSON, ...). */
-export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function fastifyErrorHandler(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) request.log.error({ err: error }, "unhandled error");
+  if (error instanceof HttpError) {
+    reply.headers(error.headers);
+    return reply.status(status).send(errorBody(request.url, status, error.message, request.id, error.issues));
+  }
   const message = status === 500 ? "Internal server error" : frameworkMessage(error, request);
-  const issues = error instanceof HttpError ? error.issues : undefined;
-  if (error instanceof HttpError) reply.headers(error.headers);
-  return reply.status(status).send(errorBody(request.url, status, message, request.id, issues));
+  return reply.status(status).send(errorBody(request.url, status, message, request.id));
 }
 
 type TrpcErrorEnvelope = { error?: { json?: { data?: Record<string, unknown> }; data?: Record<string, unknown> } };

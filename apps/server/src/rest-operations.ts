@@ -1,6 +1,13 @@
 import type { FastifyRequest } from "fastify";
 import { HttpError } from "./rest-errors.ts";
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the REST operation check when the query has parameters the operation does not declare. */
+    undeclaredQueryParameters?: string[];
+  }
+}
+
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[];
 }
@@ -24,7 +31,7 @@ function templatePattern(template: string): RegExp {
 /**
  * Every REST operation of the OpenAPI document (the router's procedures and the file routes),
  * by path and method: what a path allows (405 with `Allow` for the others) and which query
- * parameters an operation takes (400 for any other). New operations follow from the document.
+ * parameters an operation takes. New operations follow from the document.
  */
 export function restOperations(document: { paths?: object }, basePath: string) {
   const paths = (document.paths ?? {}) as Record<string, Record<string, unknown>>;
@@ -52,28 +59,22 @@ export function restOperations(document: { paths?: object }, basePath: string) {
   }
 
   /**
-   * onRequest: a method the path does not have is a 405 naming the ones it has; a query parameter
-   * the operation does not declare is a 400 naming it (the strict-object rule of every input).
-   * Routes of their own for the method (CORS preflight, the document itself) are left alone.
+   * onRequest: a method the path does not have is a 405 naming the ones it has (routes of their own
+   * for the method, such as CORS preflight or the document itself, are left alone); the query
+   * parameters the operation does not declare are noted for the API to refuse after its permission
+   * gate (RequestInfo.undeclaredQueryParameters).
    */
   return async function checkRestOperation(request: FastifyRequest) {
     const [path = ""] = (request.raw.url ?? "").split("?");
     if (!path.startsWith(`${basePath}/`)) return;
     const found = lookup(request.method, path);
     if (!found) return;
-    const bridgeOrNothing = request.is404 || request.routeOptions.url === `${basePath}/*`;
     if (!found.query) {
-      if (!bridgeOrNothing) return;
+      if (!request.is404 && request.routeOptions.url !== `${basePath}/*`) return;
       const allow = found.allowed.join(", ");
       throw new HttpError(405, `${request.method} is not allowed on ${path}; it allows ${allow}`, undefined, { allow });
     }
-    const unknown = Object.keys(request.query as Record<string, unknown>).filter((name) => !found.query?.has(name));
-    if (unknown.length) {
-      throw new HttpError(
-        400,
-        `unknown query parameter(s): ${unknown.join(", ")}`,
-        unknown.map((name) => ({ path: name, message: "unknown query parameter" })),
-      );
-    }
+    const undeclared = Object.keys(request.query as Record<string, unknown>).filter((name) => !found.query?.has(name));
+    if (undeclared.length) request.undeclaredQueryParameters = undeclared;
   };
 }
