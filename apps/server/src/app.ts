@@ -15,13 +15,16 @@ import {
 } from "@crm/api";
 import type { Database } from "@crm/db";
 import cors from "@fastify/cors";
-import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyRequest, LogController } from "fastify";
+import { type FastifyHandlerOptions, fastifyRequestHandler } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
 import { registerDocs } from "./docs.ts";
 import { registerFileRoutes } from "./file-routes.ts";
+import { parseJsonText, registerJsonBodyParser } from "./json-body.ts";
+import { checkUrl, clientErrorHandler, frameworkErrors, MAX_URL_BYTES } from "./request-guards.ts";
 import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
+import { restOperations } from "./rest-operations.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -43,6 +46,7 @@ function requestInfo(request: FastifyRequest): RequestInfo {
     ip: request.ip,
     userAgent: request.headers["user-agent"],
     authorization: request.headers.authorization,
+    undeclaredQueryParameters: request.undeclaredQueryParameters,
   };
 }
 
@@ -66,12 +70,20 @@ export async function buildApp({ config, database }: AppOptions) {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { maxParamLength: 5000 },
+    // A path parameter may be as long as the URL may be (the URL limit answers first).
+    routerOptions: { maxParamLength: MAX_URL_BYTES },
+    frameworkErrors,
+    clientErrorHandler,
   });
+  registerJsonBodyParser(app);
 
+  const document = openApiDocument("/api/v1");
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  app.addHook("onRequest", checkUrl);
+  app.decorateRequest("undeclaredQueryParameters", undefined);
+  app.addHook("onRequest", restOperations(document, "/api/v1"));
   app.setErrorHandler(fastifyErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -156,25 +168,35 @@ export async function buildApp({ config, database }: AppOptions) {
       const body = addRequestIdToTrpcErrors(await payload.text(), request.id);
       return new Response(body, { status: payload.status, headers });
     });
-    await trpc.register(fastifyTRPCPlugin, {
-      prefix: "/trpc",
-      trpcOptions: {
-        router: appRouter,
-        createContext: ({ req }) => createContext(requestInfo(req)),
-        responseMeta: ({ errors }) => retryAfterHeaders(errors),
-        onError,
-      } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+    // A query's input comes in the URL; it meets the rules of a JSON body.
+    trpc.addHook("preHandler", async (request) => {
+      const { input } = request.query as { input?: unknown };
+      if (typeof input === "string") parseJsonText(input, "JSON input");
     });
+    const trpcOptions = {
+      router: appRouter,
+      createContext: ({ req }) => createContext(requestInfo(req)),
+      responseMeta: ({ errors }) => retryAfterHeaders(errors),
+      onError,
+    } satisfies FastifyHandlerOptions<AppRouter, FastifyRequest, FastifyReply>;
+    // tRPC's own Fastify plugin installs a body parser of its own; this route takes the app's JSON parser.
+    trpc.all<{ Params: { path: string } }>("/trpc/:path", (req, res) =>
+      fastifyRequestHandler({ ...trpcOptions, req, res, path: req.params.path }),
+    );
   });
 
   await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });
 
-  await registerDocs(app, openApiDocument("/api/v1"));
+  await registerDocs(app, document);
 
   await app.register(async (rest) => {
-    // Action routes (logout, switch, revoke, ...) need no body; let callers leave it out.
     rest.addHook("preHandler", async (request) => {
-      if (request.body === undefined && !request.headers["content-type"] && ["POST", "PATCH", "PUT"].includes(request.method)) {
+      if (request.body !== undefined) {
+        // The app's JSON parser (the only one here) took the body, whatever the case of its media
+        // type; the bridge compares it case-sensitively.
+        request.headers["content-type"] = "application/json";
+      } else if (!request.headers["content-type"] && ["POST", "PATCH", "PUT"].includes(request.method)) {
+        // Action routes (logout, switch, revoke, ...) need no body; let callers leave it out.
         request.headers["content-type"] = "application/json";
         request.body = {};
       }

@@ -26,7 +26,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError, z } from "zod";
 import type { Config } from "./config.ts";
-import { fastifyErrorHandler, type RestError } from "./rest-errors.ts";
+import { fastifyErrorHandler, HttpError, type RestError } from "./rest-errors.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -49,6 +49,7 @@ export interface FileRouteOptions {
  */
 function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
   const error = translateDatabaseError(thrown) ?? thrown;
+  if (error instanceof TRPCError && error.cause instanceof ZodError) return sendError(error.cause, request, reply);
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     const retryAfter = retryAfterSecondsOf(error);
@@ -72,6 +73,73 @@ function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply
 
 const idParams = z.object({ id: z.uuid({ error: "must be a UUID" }) });
 
+/** Limits of an import's multipart body besides the file's own (IMPORT_MAX_FILE_BYTES). */
+const MULTIPART_LIMITS = { files: 1, fields: 10, fieldSize: 100_000, parts: 12 };
+/** What an upload may carry beside its file: its fields at their largest and the parts' headers and boundaries. */
+const MULTIPART_ALLOWANCE = MULTIPART_LIMITS.fields * MULTIPART_LIMITS.fieldSize + 64 * 1024;
+
+/**
+ * The multipart parser's own errors (no boundary, a body cut short, garbage) are plain errors with
+ * neither a status nor a system error code: the body's fault, so a 400. The plugin's limit errors
+ * carry their 4xx status; a failing disk (ENOSPC, ...) stays a 500.
+ */
+function multipartError(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof TRPCError || "statusCode" in error || "code" in error) return error;
+  return new TRPCError({ code: "BAD_REQUEST", message: `Malformed multipart body: ${error.message}`, cause: error });
+}
+
+/**
+ * Reads an import's multipart body: its fields, and its one file stored under IMPORT_DIR. Any
+ * failure (malformed body, file too large, client gone) leaves no file behind.
+ */
+async function receiveUpload(
+  request: FastifyRequest,
+  config: Config,
+): Promise<{ fields: Record<string, string>; upload: StoredUpload }> {
+  const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(request.headers["content-type"] ?? "");
+  const boundaryLength = (boundary?.[1] ?? boundary?.[2] ?? "").length;
+  if (boundaryLength < 1 || boundaryLength > 70) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "Malformed multipart body: the content type needs a boundary of 1 to 70 characters (RFC 2046)",
+    });
+  }
+  const fields: Record<string, string> = {};
+  let upload: StoredUpload | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type !== "file") {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (part.fieldname !== "file" || upload) {
+        part.file.resume();
+        throw new TRPCError({ code: "BAD_REQUEST", message: "send one file, in the field `file`" });
+      }
+      try {
+        importFormatOf(part.filename);
+      } catch (error) {
+        part.file.resume();
+        throw error;
+      }
+      const storedFile = `${randomUUID()}${path.extname(part.filename).toLowerCase()}`;
+      upload = { path: path.join(config.importDir, storedFile), storedFile, fileName: part.filename };
+      await pipeline(part.file, createWriteStream(upload.path));
+      if (part.file.truncated) {
+        throw new TRPCError({
+          code: "PAYLOAD_TOO_LARGE",
+          message: `the file is larger than ${config.IMPORT_MAX_FILE_BYTES} bytes (IMPORT_MAX_FILE_BYTES)`,
+        });
+      }
+    }
+  } catch (error) {
+    if (upload) await rm(upload.path, { force: true });
+    throw multipartError(error);
+  }
+  if (!upload) throw new TRPCError({ code: "BAD_REQUEST", message: "no file: send it in the multipart field `file`" });
+  return { fields, upload };
+}
+
 /**
  * The routes the OpenAPI bridge cannot serve (multipart upload, file downloads). They authorise
  * through the same `authorize` the procedures' `permission()` uses and call the same services.
@@ -82,9 +150,20 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
   const context = (request: FastifyRequest) => options.createContext(options.requestInfo(request));
 
   await app.register(async (files) => {
-    await files.register(multipart, {
-      limits: { fileSize: config.IMPORT_MAX_FILE_BYTES, files: 1, fields: 10, fieldSize: 100_000, parts: 12 },
-    });
+    await files.register(multipart, { limits: { ...MULTIPART_LIMITS, fileSize: config.IMPORT_MAX_FILE_BYTES } });
+    const uploadLimit = config.IMPORT_MAX_FILE_BYTES + MULTIPART_ALLOWANCE;
+
+    /** An upload that says it is too large is refused before its body is read; the connection is closed, not drained. */
+    const refuseOversizedUpload = async (request: FastifyRequest) => {
+      if (Number(request.headers["content-length"]) > uploadLimit) {
+        throw new HttpError(
+          413,
+          `The upload is larger than ${uploadLimit} bytes: files up to ${config.IMPORT_MAX_FILE_BYTES} bytes (IMPORT_MAX_FILE_BYTES) are accepted`,
+          undefined,
+          { connection: "close" },
+        );
+      }
+    };
     files.setErrorHandler((error, request, reply) => sendError(error, request, reply));
 
     /**
@@ -92,7 +171,7 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
      * `mapping` (JSON). The file is checked before the job is queued (4xx, nothing written); the
      * answer is 202 with the job's id, to follow with GET /api/v1/imports/{id}.
      */
-    files.post("/api/v1/leads/import", async (request, reply) => {
+    files.post("/api/v1/leads/import", { onRequest: refuseOversizedUpload }, async (request, reply) => {
       const ctx = await authorize(context(request), "leads:import");
       if (!request.isMultipart()) {
         throw new TRPCError({
@@ -100,35 +179,8 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
           message: "send multipart/form-data with the file in the field `file`",
         });
       }
-      const fields: Record<string, string> = {};
-      let upload: StoredUpload | undefined;
+      const { fields, upload } = await receiveUpload(request, config);
       try {
-        for await (const part of request.parts()) {
-          if (part.type !== "file") {
-            fields[part.fieldname] = String(part.value);
-            continue;
-          }
-          if (part.fieldname !== "file" || upload) {
-            part.file.resume();
-            throw new TRPCError({ code: "BAD_REQUEST", message: "send one file, in the field `file`" });
-          }
-          try {
-            importFormatOf(part.filename);
-          } catch (error) {
-            part.file.resume();
-            throw error;
-          }
-          const storedFile = `${randomUUID()}${path.extname(part.filename).toLowerCase()}`;
-          upload = { path: path.join(config.importDir, storedFile), storedFile, fileName: part.filename };
-          await pipeline(part.file, createWriteStream(upload.path));
-          if (part.file.truncated) {
-            throw new TRPCError({
-              code: "PAYLOAD_TOO_LARGE",
-              message: `the file is larger than ${config.IMPORT_MAX_FILE_BYTES} bytes (IMPORT_MAX_FILE_BYTES)`,
-            });
-          }
-        }
-        if (!upload) throw new TRPCError({ code: "BAD_REQUEST", message: "no file: send it in the multipart field `file`" });
         const job = await queueImport(ctx, "lead", upload, importOptionsInput.parse(fields));
         runner?.wake();
         return reply
@@ -136,7 +188,7 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
           .header("location", `/api/v1/imports/${job.id}`)
           .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
       } catch (error) {
-        if (upload) await rm(upload.path, { force: true });
+        await rm(upload.path, { force: true });
         throw error;
       }
     });

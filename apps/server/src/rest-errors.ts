@@ -26,6 +26,8 @@ export function normalizeBridgeError(payload: string, requestId: string, route: 
   } catch {
     return payload;
   }
+  // Errors of the HTTP layer (HttpError) are in the API's shape already.
+  if (!("data" in body)) return payload;
   const issues = body.data?.issues;
   // The bridge's own "no procedure for this path" says only "Not found".
   if (body.code === "NOT_FOUND" && body.message === "Not found") body.message = `No route for ${route}`;
@@ -50,30 +52,64 @@ const STATUS_CODES: Record<number, string> = {
   405: "METHOD_NOT_SUPPORTED",
   408: "TIMEOUT",
   413: "PAYLOAD_TOO_LARGE",
+  414: "URI_TOO_LONG",
   415: "UNSUPPORTED_MEDIA_TYPE",
   429: "TOO_MANY_REQUESTS",
+  431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
 };
 
-/** Errors Fastify raises before a procedure runs (malformed JSON, body too large, ...). */
-export function fastifyErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+/** A refusal of the HTTP layer (before any procedure runs), with the status and the message the caller gets. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The error body for `url`: `{ code, message, issues?, requestId }`, or under /trpc a tRPC error in
+ * superjson's envelope (`{ json }`) like every tRPC response of this server, so the typed client can read it.
+ */
+export function errorBody(url: string, status: number, message: string, requestId: string, issues?: RestError["issues"]) {
+  const code = STATUS_CODES[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
+  if (url.startsWith("/trpc")) {
+    const rpcCode = TRPC_ERROR_CODES_BY_KEY[code as keyof typeof TRPC_ERROR_CODES_BY_KEY] ?? TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
+    return {
+      error: { json: { message, code: rpcCode, data: { code, httpStatus: status, requestId, ...(issues ? { issues } : {}) } } },
+    };
+  }
+  return { code, message, ...(issues ? { issues } : {}), requestId } satisfies RestError;
+}
+
+/** Fastify's wording for the errors it raises itself, made to name the problem. */
+function frameworkMessage(error: FastifyError, request: FastifyRequest): string {
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return request.headers["content-type"]
+        ? `Unsupported content type "${request.headers["content-type"]}"`
+        : "Missing content-type header";
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "Request body is too large";
+    default:
+      return error.message;
+  }
+}
+
+/** Errors raised before a procedure runs: by Fastify (body too large, ...) or as an HttpError (malformed JSON, ...). */
+export function fastifyErrorHandler(error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) request.log.error({ err: error }, "unhandled error");
-  const code = STATUS_CODES[status] ?? "INTERNAL_SERVER_ERROR";
-  const message =
-    status === 500
-      ? "Internal server error"
-      : error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
-        ? `Malformed JSON body: ${error.message}`
-        : error.message;
-  if (request.url.startsWith("/trpc")) {
-    // Shaped like a tRPC error, in superjson's envelope (`{ json }`) like every tRPC response of
-    // this server, so the typed client can read it.
-    const rpcCode = TRPC_ERROR_CODES_BY_KEY[code as keyof typeof TRPC_ERROR_CODES_BY_KEY] ?? TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
-    return reply
-      .status(status)
-      .send({ error: { json: { message, code: rpcCode, data: { code, httpStatus: status, requestId: request.id } } } });
+  if (error instanceof HttpError) {
+    reply.headers(error.headers);
+    return reply.status(status).send(errorBody(request.url, status, error.message, request.id, error.issues));
   }
-  return reply.status(status).send({ code, message, requestId: request.id } satisfies RestError);
+  const message = status === 500 ? "Internal server error" : frameworkMessage(error, request);
+  return reply.status(status).send(errorBody(request.url, status, message, request.id));
 }
 
 type TrpcErrorEnvelope = { error?: { json?: { data?: Record<string, unknown> }; data?: Record<string, unknown> } };

@@ -289,7 +289,10 @@ describe("malformed requests", () => {
     expect(unknownRest.headers.get("content-type")).toMatch(/^application\/json/);
 
     const wrongMethod = await server.rest("PUT", "/leads", { token: owner.token(), body: {} });
-    expectRestError(wrongMethod, 404, { code: "NOT_FOUND", message: expect.any(String) });
+    expectRestError(wrongMethod, 405, {
+      code: "METHOD_NOT_SUPPORTED",
+      message: "PUT is not allowed on /api/v1/leads; it allows GET, POST",
+    });
 
     const outside = await fetch(`${server.url}/no-such-page?x=1`);
     expect(outside.status).toBe(404);

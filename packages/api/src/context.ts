@@ -18,6 +18,8 @@ export interface RequestInfo {
   userAgent?: string;
   /** The raw `Authorization` header. */
   authorization?: string;
+  /** REST: the query parameters the operation does not declare (refused like unknown input fields). */
+  undeclaredQueryParameters?: readonly string[];
 }
 
 export type Context = ApiServices & RequestInfo;

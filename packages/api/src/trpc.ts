@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { ZodError } from "zod";
+import { ZodError, ZodRealError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
@@ -60,7 +60,28 @@ const forgetPrincipalsAfterIdentityWrites = t.middleware(async ({ ctx, type, pat
   }
 });
 
-export const publicProcedure = t.procedure.use(translateErrors).use(forgetPrincipalsAfterIdentityWrites);
+/**
+ * Query parameters a REST operation does not declare are refused by name, like unknown fields of a
+ * strict input, and at the same point: after the permission gate (a caller without the permission
+ * learns nothing about the input), before the input is validated.
+ */
+function refuseUndeclaredQueryParameters(ctx: Pick<Context, "undeclaredQueryParameters">) {
+  const names = ctx.undeclaredQueryParameters ?? [];
+  if (names.length === 0) return;
+  // ZodRealError: the ZodError that is an Error (what a failed parse throws), so tRPC keeps it as the cause.
+  const cause = new ZodRealError(
+    names.map((name) => ({ code: "custom" as const, path: [name], message: "unknown query parameter", input: undefined })),
+  );
+  throw new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(cause.issues), cause });
+}
+
+export const publicProcedure = t.procedure
+  .use(translateErrors)
+  .use(forgetPrincipalsAfterIdentityWrites)
+  .use(({ ctx, meta, next }) => {
+    if (!meta?.permission) refuseUndeclaredQueryParameters(ctx);
+    return next();
+  });
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   const principal = await resolvePrincipal(ctx);
@@ -118,6 +139,7 @@ export function requirePermission(ctx: Pick<OrgContext, "permissions">, required
 export async function authorize(ctx: Context, required: Permission): Promise<OrgContext> {
   const orgContext = orgContextOf(ctx, await resolvePrincipal(ctx));
   requirePermission(orgContext, required);
+  refuseUndeclaredQueryParameters(orgContext);
   return orgContext;
 }
 
@@ -131,6 +153,7 @@ export const orgProcedure = authenticated.use(({ ctx, next }) => next({ ctx: org
 export function permission(required: Permission) {
   return orgProcedure.meta({ permission: required }).use(({ ctx, next }) => {
     requirePermission(ctx, required);
+    refuseUndeclaredQueryParameters(ctx);
     return next();
   });
 }

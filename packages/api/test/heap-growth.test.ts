@@ -52,7 +52,7 @@ describe("export streams hold the process's limit until they close", () => {
 
   it.each(["csv", "xlsx"] as const)("%s: held while it streams, released once it has been read to the end", async (format) => {
     const before = heapGrowthLimit.holders;
-    const stream = tableStream(format, columns, pages(3));
+    const stream = await tableStream(format, columns, pages(3));
     expect(heapGrowthLimit.holders).toBe(before + 1);
     let bytes = 0;
     for await (const chunk of stream) bytes += (chunk as Buffer).length;
@@ -63,7 +63,7 @@ describe("export streams hold the process's limit until they close", () => {
 
   it.each(["csv", "xlsx"] as const)("%s: released when its reader goes away mid-file", async (format) => {
     const before = heapGrowthLimit.holders;
-    const stream = tableStream(format, columns, pages(1000));
+    const stream = await tableStream(format, columns, pages(1000));
     stream.read();
     stream.destroy();
     await finished(stream).catch(() => {});

@@ -127,15 +127,41 @@ function xlsxStream<Row>(columns: ExportColumn<Row>[], pages: AsyncIterable<Row[
   return output;
 }
 
-/** Rows from `pages` as a CSV or XLSX byte stream; the consumer's pace decides how fast pages are read. */
-export function tableStream<Row>(
+/**
+ * `pages` with its first page already read: a first read that fails (the query refused, the database
+ * gone) fails here, while the caller can still answer with an error status instead of a 200 cut short.
+ */
+async function withFirstPageRead<Row>(pages: AsyncIterable<Row[]>): Promise<AsyncIterable<Row[]>> {
+  const iterator = pages[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest = { [Symbol.asyncIterator]: () => iterator };
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* rest;
+  })();
+}
+
+/**
+ * Rows from `pages` as a CSV or XLSX byte stream, once the first page is read; the consumer's pace
+ * decides how fast the other pages are read.
+ */
+export async function tableStream<Row>(
   format: ExportFormat,
   columns: ExportColumn<Row>[],
-  pages: AsyncIterable<Row[]>,
+  rows: AsyncIterable<Row[]>,
   sheetName = "Sheet1",
-): Readable {
+): Promise<Readable> {
+  // From the first read until the stream closes (ended, failed or abandoned by its reader).
+  const release = heapGrowthLimit.hold();
+  let pages: AsyncIterable<Row[]>;
+  try {
+    pages = await withFirstPageRead(rows);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const stream = format === "csv" ? csvStream(columns, pages) : xlsxStream(columns, pages, sheetName);
-  // Until the stream closes (ended, failed or abandoned by its reader).
-  stream.once("close", heapGrowthLimit.hold());
+  stream.once("close", release);
   return stream;
 }

@@ -161,7 +161,7 @@ export async function importErrorsCsv(ctx: OrgContext, id: string) {
   const job = await findImportJob(ctx.db, ctx, id);
   const base = job.fileName.replace(/\.[^.]*$/, "").replace(/[^\w.-]+/g, "_") || "import";
   return {
-    stream: tableStream("csv", ERROR_REPORT_COLUMNS, allImportErrors(ctx.db, job.id)),
+    stream: await tableStream("csv", ERROR_REPORT_COLUMNS, allImportErrors(ctx.db, job.id)),
     contentType: "text/csv; charset=utf-8",
     fileName: `${base}-errors.csv`,
   };

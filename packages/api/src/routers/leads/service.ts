@@ -224,7 +224,21 @@ export function auditable(lead: Lead) {
   return rest;
 }
 
+/** A range whose lower bound is above its upper one can only be a mistake: refused by name rather than answered with nothing. */
+function checkRanges(filters: LeadFilterInput) {
+  const ranges = [
+    ["scoreMin", filters.scoreMin, "greater than", "scoreMax", filters.scoreMax],
+    ["createdFrom", filters.createdFrom, "after", "createdTo", filters.createdTo],
+    ["updatedFrom", filters.updatedFrom, "after", "updatedTo", filters.updatedTo],
+  ] as const;
+  for (const [lowField, low, relation, highField, high] of ranges) {
+    if (low !== undefined && high !== undefined && low > high) throw badRequest(lowField, `must not be ${relation} ${highField}`);
+  }
+}
+
+/** The filters as a where clause; a filter that cannot be satisfied as given is a BAD_REQUEST naming it. */
 export function leadsWhere(ctx: OrgContext, filters: LeadFilterInput, threshold: number): Prisma.LeadWhereInput {
+  checkRanges(filters);
   const and: Prisma.LeadWhereInput[] = [{ organizationId: ctx.org.id }];
   if (filters.deleted === "exclude") and.push({ deletedAt: null });
   if (filters.deleted === "only") and.push({ deletedAt: { not: null } });
@@ -254,9 +268,6 @@ export function leadsWhere(ctx: OrgContext, filters: LeadFilterInput, threshold:
 }
 
 export async function listLeads(db: Tx, ctx: OrgContext, input: ListLeadsInput) {
-  if (input.scoreMin !== undefined && input.scoreMax !== undefined && input.scoreMin > input.scoreMax) {
-    throw badRequest("scoreMin", "must not be greater than scoreMax");
-  }
   const threshold = await hotThreshold(db, ctx);
   const where = leadsWhere(ctx, input, threshold);
   const page = keysetPage({ ...SORTS[input.sortBy], order: input.sortOrder }, input.limit, input.cursor);
