@@ -77,7 +77,7 @@ export async function retryImport(ctx: OrgContext, id: string) {
   if (job.status !== "failed") throw conflict(`status: only a failed import can be retried; this one is ${job.status}`);
   if (!existsSync(path.join(ctx.importQueue.directory, job.storedFile))) {
     throw conflict(
-      "the file of this import was not kept (it failed on its rows or its file, not on the server): upload it again",
+      "the file of this import is no longer kept (only a job that failed on the server keeps it, for 7 days): upload it again",
     );
   }
   const [requeued] = await ctx.db.importJob.updateManyAndReturn({

@@ -58,7 +58,7 @@ export async function findLiveLead(db: Tx, ctx: OrgContext, id: string) {
   return findLead(db, ctx, id, { deleted: false });
 }
 
-export const LEAD_ROWS: LockableResource<Lead> = { table: "Lead", model: (tx) => tx.lead };
+const LEAD_ROWS: LockableResource<Lead> = { table: "Lead", model: (tx) => tx.lead };
 
 /** The leads `ids` of the org, locked until `tx` ends (see lockRows), in any order; missing or foreign ids are left out. */
 export async function lockLeads(tx: Tx, ctx: OrgContext, ids: readonly string[], state: LeadState = {}): Promise<Lead[]> {
@@ -200,6 +200,7 @@ export function leadChangeData(ctx: OrgContext, before: Lead, changes: LeadChang
   return data;
 }
 
+/** `before` is the lead as lockLead returned it in this transaction. */
 export async function changeLead(
   tx: Tx,
   ctx: OrgContext,
