@@ -108,6 +108,7 @@ export async function buildApp({ config, database }: AppOptions) {
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
     principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),
+    importQueue: { directory: config.importDir, wake: () => importRunner?.wake() },
   };
   const createContext = createContextFactory(services);
   app.decorate("principalCache", services.principalCache);

@@ -364,6 +364,50 @@ describe("login throttle", () => {
   });
 });
 
+describe("login throttle under concurrent attempts", () => {
+  // Long enough for the burst to end inside one window on a busy machine, short enough to wait out.
+  const WINDOW_SECONDS = 15;
+  let throttled: TestServer;
+
+  beforeAll(async () => {
+    throttled = await startTestServer({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: "10",
+      LOGIN_THROTTLE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    });
+  });
+  afterAll(() => throttled?.close());
+
+  const attempt = (email: string, password: string) => throttled.rest("POST", "/auth/login", { body: { email, password } });
+
+  it("50 wrong passwords sent at once: at most 10 are checked (401), the rest are 429 with Retry-After; then the right one waits out the window", async () => {
+    const user = await throttled.signup("Swarmed");
+    const responses = await Promise.all(Array.from({ length: 50 }, () => attempt(user.email, "not the password")));
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(10);
+    for (const response of responses.filter((r) => r.status === 429)) {
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(response.body).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    }
+
+    const refused = await attempt(user.email, PASSWORD);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+    expect((await attempt(user.email, PASSWORD)).status).toBe(200);
+  }, 60_000);
+
+  it("right passwords sent at once all log in while the budget lasts, and leave it whole", async () => {
+    const user = await throttled.signup("Busy");
+    const responses = await Promise.all(Array.from({ length: 5 }, () => attempt(user.email, PASSWORD)));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    const failures = await Promise.all(Array.from({ length: 10 }, () => attempt(user.email, "not the password")));
+    expect(failures.map((response) => response.status)).toEqual(Array(10).fill(401));
+  });
+});
+
 describe("the typed client keeps its session fresh", () => {
   it("refreshes an expired access token before the call and hands the new pair to onTokens", async () => {
     const user = await server.signup("Sleepy");

@@ -705,6 +705,9 @@ describe("surviving a stop and a crash", () => {
   const ROWS = 2000;
   const file = csvOf([["First Name", "Email"], ...Array.from({ length: ROWS }, (_, i) => [`Lead${i}`, `lead${i}@example.com`])]);
 
+  /** Tests that start and stop several servers: on a busy machine they need more than the default. */
+  const RESTARTS_TIMEOUT_MS = 120_000;
+
   /**
    * Another server process over the same database and import directory: what a restart looks
    * like. (The suite's own server polls its queue only hourly, so it never takes these jobs.)
@@ -784,6 +787,151 @@ describe("surviving a stop and a crash", () => {
     await second.app.close();
     expect(job).toMatchObject({ status: "completed", rowsProcessed: ROWS, rowsCreated: ROWS });
     expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(ROWS);
+  });
+
+  it(
+    "all_or_nothing: the counters never claim a row that is not committed, while validating, while writing, stopped or crashed",
+    async () => {
+      const user = await freshOrg();
+      const committed = () => server.prisma.lead.count({ where: { organizationId: user.orgId } });
+      const first = await restart();
+      const queued = await first
+        .client(user)
+        .$files.importLeads(new TextEncoder().encode(file), { filename: "big.csv", mode: "all_or_nothing" });
+      const observe = async () => {
+        const job = await user.client.imports.byId.query({ id: queued.jobId });
+        // Read before the count: rows only ever get added, so a counter ahead of the commits shows.
+        expect(job.rowsCreated + job.rowsUpdated, `${job.status}, ${job.rowsProcessed} rows processed`).toBeLessThanOrEqual(
+          await committed(),
+        );
+        return job;
+      };
+      let job = await observe();
+      while (job.rowsProcessed < ROWS && job.status !== "completed") job = await observe();
+      // Validated: the rows are being written in one transaction. (On PGlite the transaction holds
+      // the one connection, so the reads wait for its end.)
+      const writing = Date.now() + (server.database.kind === "postgres" ? 400 : 0);
+      while (Date.now() < writing && job.status !== "completed") job = await observe();
+      await first.app.close();
+      const stopped = await user.client.imports.byId.query({ id: queued.jobId });
+      expect(stopped.rowsCreated).toBe(await committed());
+
+      // On PGlite the stop may only come once the one transaction is over: the job is complete.
+      if (stopped.status === "completed") return;
+      // A crash leaves the job running with a heartbeat from the past; it still claims only what is committed.
+      await server.prisma.importJob.update({
+        where: { id: queued.jobId },
+        data: { status: "running", heartbeatAt: new Date(Date.now() - 3_600_000) },
+      });
+      const crashed = await user.client.imports.byId.query({ id: queued.jobId });
+      expect(crashed.rowsCreated).toBe(await committed());
+
+      const second = await restart({ staleAfterSeconds: 5 });
+      const done = await waitForImport(user, queued.jobId);
+      await second.app.close();
+      expect(done).toMatchObject({ status: "completed", rowsProcessed: ROWS, rowsCreated: ROWS });
+      expect(await committed()).toBe(ROWS);
+    },
+    RESTARTS_TIMEOUT_MS,
+  );
+
+  /** An import stopped after its first rows whose next run is one more than it is allowed: it fails on that start. */
+  async function runOutOfAttempts(user: TestUser, mode: "valid_only" | "all_or_nothing") {
+    const first = await restart();
+    const queued = await first.client(user).$files.importLeads(new TextEncoder().encode(file), { filename: "big.csv", mode });
+    await untilProgress(queued.jobId, (job) => job.rowsProcessed >= 100);
+    await first.app.close();
+    // Every run so far died (DEFAULT_IMPORT_SETTINGS.maxAttempts is 3): the next one gives up.
+    await server.prisma.importJob.update({ where: { id: queued.jobId }, data: { attempts: 3 } });
+    const second = await restart();
+    const failed = await waitForImport(user, queued.jobId);
+    await second.app.close();
+    expect(failed).toMatchObject({ status: "failed", errorMessage: expect.stringMatching(/gave up/) });
+    // Its upload is kept, so it can be retried.
+    const { storedFile } = await server.prisma.importJob.findUniqueOrThrow({ where: { id: queued.jobId } });
+    expect(readdirSync(server.config.importDir)).toContain(storedFile);
+    return failed;
+  }
+
+  it(
+    "valid_only: a job that ran out of attempts is failed; imports.retry resumes it after its last committed row, every row once",
+    async () => {
+      const user = await freshOrg();
+      const failed = await runOutOfAttempts(user, "valid_only");
+      expect(failed.rowsCreated).toBeGreaterThan(0);
+      expect(failed.rowsCreated).toBeLessThan(ROWS);
+      expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(failed.rowsCreated);
+
+      // Two retries at once: one requeues the job, the other finds it no longer failed.
+      const retries = await Promise.allSettled([
+        user.client.imports.retry.mutate({ id: failed.id }),
+        user.client.imports.retry.mutate({ id: failed.id }),
+      ]);
+      expect(retries.filter((retry) => retry.status === "fulfilled").map((retry) => retry.value)).toMatchObject([
+        { id: failed.id, status: "queued", errorMessage: null, rowsCreated: failed.rowsCreated },
+      ]);
+      expect(retries.filter((retry) => retry.status === "rejected").map((retry) => retry.reason)).toMatchObject([
+        { data: { code: "CONFLICT" } },
+      ]);
+
+      const job = await waitForImport(user, failed.id);
+      expect(job).toMatchObject({
+        status: "completed",
+        rowsProcessed: ROWS,
+        rowsCreated: ROWS,
+        rowsFailed: 0,
+        errorMessage: null,
+      });
+      expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(ROWS);
+      expect(await server.prisma.auditLog.count({ where: { organizationId: user.orgId, entityType: "lead" } })).toBe(ROWS);
+    },
+    RESTARTS_TIMEOUT_MS,
+  );
+
+  it(
+    "all_or_nothing: a job that ran out of attempts wrote nothing; POST /imports/{id}/retry starts it over and imports it whole",
+    async () => {
+      const user = await freshOrg();
+      const failed = await runOutOfAttempts(user, "all_or_nothing");
+      expect(failed).toMatchObject({ rowsCreated: 0, rowsUpdated: 0 });
+      expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(0);
+
+      const retried = await server.rest("POST", `/imports/${failed.id}/retry`, { token: user.token() });
+      expect(retried).toMatchObject({ status: 200, body: { id: failed.id, status: "queued", errorMessage: null } });
+      const job = await waitForImport(user, failed.id);
+      expect(job).toMatchObject({ status: "completed", rowsProcessed: ROWS, rowsCreated: ROWS, rowsFailed: 0 });
+      expect(await server.prisma.lead.count({ where: { organizationId: user.orgId } })).toBe(ROWS);
+      expect(await server.prisma.auditLog.count({ where: { organizationId: user.orgId, entityType: "lead" } })).toBe(ROWS);
+    },
+    RESTARTS_TIMEOUT_MS,
+  );
+
+  it("imports.retry refuses a job that did not fail, or failed on its own rows (its upload is gone): 409, nothing queued", async () => {
+    const user = await freshOrg();
+    const completed = await importLeads(user, csvOf([["First Name"], ["Ada"]]));
+    const rejected = await importLeads(
+      user,
+      csvOf([
+        ["First Name", "Email"],
+        ["", "x@example.com"],
+      ]),
+      { mode: "all_or_nothing" },
+    );
+    expect(rejected.status).toBe("failed");
+    for (const [job, message] of [
+      [completed, /only a failed import can be retried/],
+      [rejected, /upload it again/],
+    ] as const) {
+      await expect(user.client.imports.retry.mutate({ id: job.id })).rejects.toMatchObject({
+        data: { code: "CONFLICT" },
+        message: expect.stringMatching(message),
+      });
+      expect(await server.rest("POST", `/imports/${job.id}/retry`, { token: user.token() })).toMatchObject({
+        status: 409,
+        body: { code: "CONFLICT" },
+      });
+      expect(await user.client.imports.byId.query({ id: job.id })).toMatchObject({ status: job.status });
+    }
   });
 
   it("at start-up, an upload left behind by a crash (no job, over an hour old) is removed; a recent one is kept", async () => {

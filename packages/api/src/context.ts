@@ -9,6 +9,13 @@ export interface ApiServices {
   auth: AuthSettings;
   loginThrottle: LoginThrottle;
   principalCache: PrincipalCache;
+  importQueue: ImportQueue;
+}
+
+/** Where uploads wait for their import job, and how to tell this process's runner a job is queued. */
+export interface ImportQueue {
+  directory: string;
+  wake(): void;
 }
 
 /** What the host extracts from each request; the API never sees the HTTP framework. */

@@ -13,7 +13,10 @@ export const DEFAULT_THROTTLE: ThrottleSettings = { failuresPerAccount: 10, atte
 
 /**
  * Login throttling, per account (failures only, cleared by a success) and per IP (every attempt).
- * Counters live in process memory: behind several instances, each instance counts on its own.
+ * An attempt takes its point from the account's budget before its password is checked and gives
+ * it back only by succeeding, so attempts sent at once cannot all be checked against the same
+ * remaining budget. Counters live in process memory: behind several instances, each instance
+ * counts on its own.
  */
 export class LoginThrottle {
   private readonly byAccount: RateLimiterMemory;
@@ -24,24 +27,32 @@ export class LoginThrottle {
     this.byIp = new RateLimiterMemory({ points: settings.attemptsPerIp, duration: settings.windowSeconds });
   }
 
-  /** Throws TOO_MANY_REQUESTS before any password work when either budget is spent. */
+  /**
+   * Reserves the attempt from both budgets, or throws TOO_MANY_REQUESTS before any password work
+   * when either is spent. The account's point stays spent (a failure) unless recordSuccess follows.
+   */
   async beforeAttempt(account: string, ip: string): Promise<void> {
-    const accountState = await this.byAccount.get(account);
-    if (accountState && accountState.remainingPoints <= 0) throw throttled(retryAfter(accountState));
+    await consume(this.byAccount, account);
     try {
-      await this.byIp.consume(ip);
+      await consume(this.byIp, ip);
     } catch (error) {
-      if (error instanceof RateLimiterRes) throw throttled(retryAfter(error));
+      // Refused by the IP's budget: no password is checked, so the account has not failed.
+      await this.byAccount.reward(account, 1);
       throw error;
     }
   }
 
-  async recordFailure(account: string): Promise<void> {
-    await this.byAccount.penalty(account, 1);
-  }
-
   async recordSuccess(account: string): Promise<void> {
     await this.byAccount.delete(account);
+  }
+}
+
+async function consume(limiter: RateLimiterMemory, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw throttled(retryAfter(error));
+    throw error;
   }
 }
 

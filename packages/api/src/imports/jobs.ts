@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { ImportJob, Prisma } from "@crm/db";
-import { notFound } from "../errors.ts";
+import { conflict, notFound } from "../errors.ts";
 import { type ExportColumn, tableStream } from "../exports/table-stream.ts";
 import { keysetPage } from "../lib/pagination.ts";
 import type { ImportOptions } from "../routers/imports/schemas.ts";
@@ -61,6 +63,31 @@ export async function findImportJob(db: Db, ctx: OrgContext, id: string): Promis
   const job = await db.importJob.findFirst({ where: { id, organizationId: ctx.org.id } });
   if (!job) throw notFound("Import");
   return job;
+}
+
+/**
+ * Queues a failed job again with a fresh run budget. The pipeline picks it up where its committed
+ * progress ends: valid_only and dry_run continue after their last committed row (the rows before
+ * it are never applied twice), all_or_nothing (which committed no row) starts over. Only a job
+ * that failed on the server still has its upload; one that failed on its own rows or file must be
+ * uploaded again, fixed.
+ */
+export async function retryImport(ctx: OrgContext, id: string) {
+  const job = await findImportJob(ctx.db, ctx, id);
+  if (job.status !== "failed") throw conflict(`status: only a failed import can be retried; this one is ${job.status}`);
+  if (!existsSync(path.join(ctx.importQueue.directory, job.storedFile))) {
+    throw conflict(
+      "the file of this import is no longer kept (only a job that failed on the server keeps it, for 7 days): upload it again",
+    );
+  }
+  const [requeued] = await ctx.db.importJob.updateManyAndReturn({
+    where: { id: job.id, organizationId: ctx.org.id, status: "failed" },
+    data: { status: "queued", attempts: 0, errorMessage: null, finishedAt: null, heartbeatAt: null },
+  });
+  // Another retry of the same job got there first.
+  if (!requeued) throw conflict("status: only a failed import can be retried; this one was just retried");
+  ctx.importQueue.wake();
+  return presentImportJob(requeued);
 }
 
 export function presentImportJob(job: ImportJob) {

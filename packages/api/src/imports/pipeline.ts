@@ -214,12 +214,20 @@ async function withRetryOnConflict<T>(work: () => Promise<T>, attempts = 3): Pro
 }
 
 /**
- * dry_run and valid_only: batch after batch, each in its own transaction holding the rows'
- * writes (valid_only), their audit entries, their error rows and the job's counters and resume
- * point, so a crash loses at most the batch in flight and a restart continues after the last
- * committed row.
+ * How a pass through the file counts: `write` (valid_only) writes the rows and counts what it
+ * did; `report` (dry_run) writes nothing and counts what would be done; `validate` (the first pass
+ * of all_or_nothing) writes nothing and counts only the rows checked and those that failed, so
+ * the job never claims a created or updated row before the rows themselves are committed.
  */
-async function runInBatches(run: ImportRunOptions, handler: RowHandler<unknown>, write: boolean, startAfter: number) {
+type Pass = "write" | "report" | "validate";
+
+/**
+ * Batch after batch, each in its own transaction holding the rows' writes (valid_only), their
+ * audit entries, their error rows and the job's counters and resume point, so a crash loses at
+ * most the batch in flight and a restart continues after the last committed row.
+ */
+async function runInBatches(run: ImportRunOptions, handler: RowHandler<unknown>, pass: Pass, startAfter: number) {
+  const write = pass === "write";
   for await (const batch of readAhead(batchesOf(run, handler, startAfter))) {
     abortIfStopped(run.signal);
     // A turn of the event loop between transactions: on PGlite (one connection) the requests
@@ -231,14 +239,20 @@ async function runInBatches(run: ImportRunOptions, handler: RowHandler<unknown>,
           const outcomes = await outcomesOf(tx, handler, batch, { policy: run.job.duplicatePolicy, write });
           await saveRowErrors(tx, run.job.id, outcomes);
           const tally = tallyOf(outcomes);
+          const outcomeCounts =
+            pass === "validate"
+              ? {}
+              : {
+                  rowsCreated: { increment: tally.created },
+                  rowsUpdated: { increment: tally.updated },
+                  rowsSkipped: { increment: tally.skipped },
+                };
           await tx.importJob.update({
             where: { id: run.job.id },
             data: {
               rowsProcessed: { increment: tally.processed },
-              rowsCreated: { increment: tally.created },
-              rowsUpdated: { increment: tally.updated },
-              rowsSkipped: { increment: tally.skipped },
               rowsFailed: { increment: tally.failed },
+              ...outcomeCounts,
               lastRowNumber: batch.lastRowNumber,
               heartbeatAt: new Date(),
             },
@@ -284,11 +298,10 @@ async function resetProgress(db: PrismaClient, job: ImportJob) {
 async function runAtomically(run: ImportRunOptions, handler: RowHandler<unknown>): Promise<ImportResult> {
   const headerRow = (run.job.parseOptions as unknown as ParseOptions).headerRowNumber;
   await resetProgress(run.db, run.job);
-  await runInBatches(run, handler, false, headerRow);
+  await runInBatches(run, handler, "validate", headerRow);
   const validated = await run.db.importJob.findUniqueOrThrow({ where: { id: run.job.id } });
   if (validated.rowsFailed > 0) {
     const valid = validated.rowsProcessed - validated.rowsFailed;
-    await run.db.importJob.update({ where: { id: run.job.id }, data: { rowsCreated: 0, rowsUpdated: 0 } });
     return {
       status: "failed",
       errorMessage: `${validated.rowsFailed} of ${validated.rowsProcessed} rows have errors, so nothing was imported (mode all_or_nothing; ${valid} rows were valid)`,
@@ -334,7 +347,7 @@ async function runAtomically(run: ImportRunOptions, handler: RowHandler<unknown>
       await saveRowErrors(tx, run.job.id, error.failures);
       await tx.importJob.update({
         where: { id: run.job.id },
-        data: { rowsFailed: error.failures.length, rowsCreated: 0, rowsUpdated: 0 },
+        data: { rowsFailed: error.failures.length },
       });
     });
     return {
@@ -349,6 +362,6 @@ async function runAtomically(run: ImportRunOptions, handler: RowHandler<unknown>
 export async function runImport(run: ImportRunOptions): Promise<ImportResult> {
   const handler = (await run.target.open(run.db, run.ctx)) as RowHandler<unknown>;
   if (run.job.mode === "all_or_nothing") return runAtomically(run, handler);
-  await runInBatches(run, handler, run.job.mode === "valid_only", run.job.lastRowNumber);
+  await runInBatches(run, handler, run.job.mode === "valid_only" ? "write" : "report", run.job.lastRowNumber);
   return { status: "completed" };
 }

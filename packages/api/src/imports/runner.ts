@@ -44,6 +44,9 @@ export const DEFAULT_IMPORT_SETTINGS: Omit<ImportRunnerSettings, "directory"> = 
 /** An upload with no job this old is left over from a crash while it was being received. */
 const ABANDONED_UPLOAD_MS = 3_600_000;
 
+/** How long the upload of a job that failed on the server is kept for `imports.retry`. */
+const FAILED_UPLOAD_KEPT_MS = 7 * 86_400_000;
+
 /** Rows written by one import above which the table's statistics are refreshed. */
 const ANALYZE_AFTER_ROWS = 10_000;
 
@@ -88,12 +91,21 @@ export class ImportRunner {
     this.wake();
   }
 
-  /** Uploads no job refers to any more (a crash between storing the file and queueing its job), after a while. */
+  /**
+   * Uploads no job needs any more, after a while: left by a crash between storing the file and
+   * queueing its job, or kept for the retry of a job that failed long ago.
+   */
   private async removeAbandonedUploads(): Promise<void> {
     const files = await readdir(this.settings.directory);
     if (files.length === 0) return;
     const pending = await this.services.db.importJob.findMany({
-      where: { status: { in: ["queued", "running"] }, storedFile: { in: files } },
+      where: {
+        storedFile: { in: files },
+        OR: [
+          { status: { in: ["queued", "running"] } },
+          { status: "failed", finishedAt: { gte: new Date(Date.now() - FAILED_UPLOAD_KEPT_MS) } },
+        ],
+      },
       select: { storedFile: true },
     });
     const kept = new Set(pending.map((job) => job.storedFile));
@@ -184,9 +196,15 @@ export class ImportRunner {
       job.attempts > 1 ? "resuming import" : "starting import",
     );
     let result: ImportResult;
+    // A failure of the server, not of the file: the upload stays for imports.retry.
+    let retryable = false;
     try {
       if (job.attempts > this.settings.maxAttempts) {
-        result = { status: "failed", errorMessage: `the import stopped ${job.attempts - 1} times without finishing; gave up` };
+        retryable = true;
+        result = {
+          status: "failed",
+          errorMessage: `the import stopped ${job.attempts - 1} times without finishing; gave up; it can be retried`,
+        };
       } else if (!existsSync(file)) {
         result = { status: "failed", errorMessage: "the uploaded file is no longer on the server; upload it again" };
       } else {
@@ -220,7 +238,11 @@ export class ImportRunner {
         return;
       } else {
         this.log.error({ ...log, err: error }, "import failed");
-        result = { status: "failed", errorMessage: "the import failed on the server (see the server log)" };
+        retryable = true;
+        result = {
+          status: "failed",
+          errorMessage: "the import failed on the server (see the server log); it can be retried",
+        };
       }
     } finally {
       clearInterval(heartbeat);
@@ -229,7 +251,7 @@ export class ImportRunner {
       where: { id: job.id },
       data: { status: result.status, errorMessage: result.errorMessage ?? null, finishedAt: new Date(), heartbeatAt: null },
     });
-    await rm(file, { force: true });
+    if (!retryable) await rm(file, { force: true });
     this.log.info({ ...log, status: result.status }, "import finished");
     await this.refreshStatistics(job.id);
   }

@@ -75,7 +75,7 @@ export const authRouter = {
       });
       const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), input.password);
       if (!user || !valid || !user.isActive) {
-        await ctx.loginThrottle.recordFailure(input.email);
+        // The failure was counted when the attempt was reserved.
         throw new TRPCError({ code: "UNAUTHORIZED", message: "Email or password is incorrect" });
       }
       await ctx.loginThrottle.recordSuccess(input.email);

@@ -1,11 +1,12 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { importJobDetail, listImportErrors, listImportJobs } from "../../imports/jobs.ts";
+import { importJobDetail, listImportErrors, listImportJobs, retryImport } from "../../imports/jobs.ts";
 import { idInput } from "../../lib/schemas.ts";
 import { permission } from "../../trpc.ts";
 import {
   importErrorPageOutput,
   importErrorsInput,
   importJobDetailOutput,
+  importJobOutput,
   importJobPageOutput,
   listImportsInput,
 } from "./schemas.ts";
@@ -50,4 +51,19 @@ export const importsRouter = {
     .input(importErrorsInput)
     .output(importErrorPageOutput)
     .query(({ ctx, input }) => listImportErrors(ctx.db, ctx, input)),
+
+  retry: permission("leads:import")
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/imports/{id}/retry",
+        tags,
+        protect: true,
+        summary:
+          "Run a failed import job again: valid_only and dry_run continue after their last committed row, all_or_nothing starts over",
+      },
+    })
+    .input(idInput)
+    .output(importJobOutput)
+    .mutation(({ ctx, input }) => retryImport(ctx, input.id)),
 } satisfies TRPCRouterRecord;

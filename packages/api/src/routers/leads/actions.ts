@@ -3,16 +3,16 @@ import { conflict } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage } from "../../lib/pagination.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { auditable, changeLead, checkEmailFree, findLead, findLiveLead } from "./service.ts";
+import { auditable, changeLead, checkEmailFree, findLead, lockLead, lockLiveLead } from "./service.ts";
 
 type Tx = Prisma.TransactionClient;
 
 export async function setLeadActive(tx: Tx, ctx: OrgContext, id: string, isActive: boolean) {
-  return changeLead(tx, ctx, await findLiveLead(tx, ctx, id), { isActive });
+  return changeLead(tx, ctx, await lockLiveLead(tx, ctx, id), { isActive });
 }
 
 export async function softDeleteLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await findLiveLead(tx, ctx, id);
+  const before = await lockLiveLead(tx, ctx, id);
   const after = await tx.lead.update({ where: { id }, data: { deletedAt: new Date(), updatedById: ctx.actor.userId } });
   await writeAudit(tx, ctx, {
     action: "delete",
@@ -25,7 +25,7 @@ export async function softDeleteLead(tx: Tx, ctx: OrgContext, id: string) {
 }
 
 export async function restoreLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await findLead(tx, ctx, id, { deleted: true });
+  const before = await lockLead(tx, ctx, id, { deleted: true });
   await checkEmailFree(tx, ctx, before.email, id);
   const after = await tx.lead.update({ where: { id }, data: { deletedAt: null, updatedById: ctx.actor.userId } });
   await writeAudit(tx, ctx, {
@@ -40,19 +40,19 @@ export async function restoreLead(tx: Tx, ctx: OrgContext, id: string) {
 
 /** Permanent deletion: the row and its notes go; the audit trail keeps what it was. */
 export async function purgeLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await findLead(tx, ctx, id);
+  const before = await lockLead(tx, ctx, id);
   await tx.lead.delete({ where: { id } });
   await writeAudit(tx, ctx, { action: "purge", entityType: "lead", entityId: id, before: auditable(before), after: null });
 }
 
 export async function qualifyLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await findLiveLead(tx, ctx, id);
+  const before = await lockLiveLead(tx, ctx, id);
   if (before.status === "won" || before.status === "lost") throw conflict(`status: a ${before.status} lead cannot be qualified`);
   return changeLead(tx, ctx, before, { status: "qualified", disqualificationReason: null });
 }
 
 export async function disqualifyLead(tx: Tx, ctx: OrgContext, id: string, reason: string) {
-  const before = await findLiveLead(tx, ctx, id);
+  const before = await lockLiveLead(tx, ctx, id);
   if (before.status === "won") throw conflict("status: a won lead cannot be disqualified");
   return changeLead(tx, ctx, before, { status: "unqualified", disqualificationReason: reason });
 }
@@ -70,7 +70,7 @@ async function createNote(tx: Tx, ctx: OrgContext, lead: Lead, body: string) {
 }
 
 export async function addLeadNote(tx: Tx, ctx: OrgContext, id: string, body: string) {
-  const lead = await findLiveLead(tx, ctx, id);
+  const lead = await lockLiveLead(tx, ctx, id);
   const note = await createNote(tx, ctx, lead, body);
   // Notes count towards engagement, so the score moves.
   await changeLead(tx, ctx, lead, {}, { rescore: true });
@@ -98,7 +98,7 @@ export async function logLeadCall(
   ctx: OrgContext,
   input: { id: string; summary?: string; nextFollowUpAt?: Date | null },
 ) {
-  const lead = await findLiveLead(tx, ctx, input.id);
+  const lead = await lockLiveLead(tx, ctx, input.id);
   if (input.summary) await createNote(tx, ctx, lead, `Call: ${input.summary}`);
   return changeLead(tx, ctx, lead, {
     callAttempts: lead.callAttempts + 1,

@@ -4,15 +4,16 @@ import { conflict, describeIssues } from "../../errors.ts";
 import { writeAuditMany } from "../../lib/audit.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { createLeadInput } from "./schemas.ts";
-import { assertFound, auditable, checkAssignee, newLeadData, STATUS_PROBABILITY } from "./service.ts";
+import { assertFound, auditable, checkAssignee, lockLeads, newLeadData, STATUS_PROBABILITY } from "./service.ts";
 
 type Tx = Prisma.TransactionClient;
 
-/** All the listed leads of the org in the wanted state, or NOT_FOUND naming the missing ones (nothing written). */
+/**
+ * All the listed leads of the org in the wanted state, locked until `tx` ends, or NOT_FOUND naming
+ * the missing ones (nothing written).
+ */
 async function leadsForBulk(tx: Tx, ctx: OrgContext, ids: string[], deleted: boolean): Promise<Lead[]> {
-  const rows = await tx.lead.findMany({
-    where: { id: { in: ids }, organizationId: ctx.org.id, deletedAt: deleted ? { not: null } : null },
-  });
+  const rows = await lockLeads(tx, ctx, ids, { deleted });
   assertFound(rows.length, ids.length, () => {
     const found = new Set(rows.map((row) => row.id));
     return ids.filter((id) => !found.has(id));

@@ -8,7 +8,7 @@ import { insertRows, updateRowsById } from "../../lib/bulk-sql.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { type CreateLeadInput, createLeadInput } from "./schemas.ts";
-import { auditable, type LeadChanges, leadChangeData, leadChangeRescores, newLeadData } from "./service.ts";
+import { auditable, type LeadChanges, leadChangeData, leadChangeRescores, lockLeads, newLeadData } from "./service.ts";
 
 /**
  * The columns a lead file may have, by the names spreadsheets and other CRMs use. `fullName` is
@@ -94,6 +94,26 @@ function changesFromRow(input: Partial<CreateLeadInput>): LeadChanges {
   return changes;
 }
 
+/**
+ * The live leads with one of `emails`; with `lock`, locked until the batch commits, so nobody
+ * changes them between this read and the batch's write. A lead given one of these emails after
+ * the first read is not among them: creating its row then breaks the unique email and the batch
+ * runs again.
+ */
+async function liveLeadsByEmail(db: Prisma.TransactionClient, ctx: OrgContext, emails: string[], options: { lock: boolean }) {
+  const where = { organizationId: ctx.org.id, deletedAt: null, email: { in: emails } };
+  if (!options.lock) return db.lead.findMany({ where });
+  const matching = await db.lead.findMany({ where, select: { id: true } });
+  const wanted = new Set(emails);
+  const locked = await lockLeads(
+    db,
+    ctx,
+    matching.map((lead) => lead.id),
+    { deleted: false },
+  );
+  return locked.filter((lead) => lead.email !== null && wanted.has(lead.email));
+}
+
 async function openLeadRows(db: Prisma.TransactionClient, ctx: OrgContext): Promise<RowHandler<CreateLeadInput>> {
   const members = await db.membership.findMany({
     where: { organizationId: ctx.org.id, status: "active" },
@@ -144,17 +164,7 @@ async function openLeadRows(db: Prisma.TransactionClient, ctx: OrgContext): Prom
 
     async apply(tx, rows, { policy, write }) {
       const emails = [...new Set(rows.map((row) => row.key).filter((key): key is string => Boolean(key)))];
-      if (write && emails.length) {
-        // Held until the batch commits, so nobody changes these leads between our read and our write.
-        await tx.$queryRawUnsafe(
-          `SELECT 1 FROM "Lead" WHERE "organizationId" = $1::uuid AND "deletedAt" IS NULL AND "email" = ANY($2::text[]) FOR UPDATE`,
-          ctx.org.id,
-          emails,
-        );
-      }
-      const existing = emails.length
-        ? await tx.lead.findMany({ where: { organizationId: ctx.org.id, deletedAt: null, email: { in: emails } } })
-        : [];
+      const existing = emails.length ? await liveLeadsByEmail(tx, ctx, emails, { lock: write }) : [];
       const existingByEmail = new Map(existing.map((lead) => [lead.email as string, lead]));
 
       const outcomes: RowOutcome[] = [];

@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { badRequest, conflict, forbidden, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage, type SortSpec } from "../../lib/pagination.ts";
+import { type LockableResource, lockRows } from "../../lib/row-locks.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { hotThreshold, presentLead } from "./present.ts";
 import type { CreateLeadInput, LeadFilterInput, ListLeadsInput, UpdateLeadInput } from "./schemas.ts";
@@ -33,12 +34,20 @@ const SORTS: Record<ListLeadsInput["sortBy"], Omit<SortSpec, "order">> = {
   nextFollowUpAt: { field: "nextFollowUpAt", type: "date", nullable: true },
 };
 
-export async function findLead(db: Tx, ctx: OrgContext, id: string, options: { deleted?: boolean } = {}) {
+/** `deleted`: true for a soft-deleted lead only, false for a live one only, undefined for either. */
+type LeadState = { deleted?: boolean };
+
+function inState(lead: Lead, state: LeadState): boolean {
+  return state.deleted === undefined || (lead.deletedAt !== null) === state.deleted;
+}
+
+/** For reads. A write reads the lead it changes with lockLead. */
+export async function findLead(db: Tx, ctx: OrgContext, id: string, state: LeadState = {}) {
   const lead = await db.lead.findFirst({
     where: {
       id,
       organizationId: ctx.org.id,
-      deletedAt: options.deleted === undefined ? undefined : options.deleted ? { not: null } : null,
+      deletedAt: state.deleted === undefined ? undefined : state.deleted ? { not: null } : null,
     },
   });
   if (!lead) throw notFound("Lead");
@@ -47,6 +56,24 @@ export async function findLead(db: Tx, ctx: OrgContext, id: string, options: { d
 
 export async function findLiveLead(db: Tx, ctx: OrgContext, id: string) {
   return findLead(db, ctx, id, { deleted: false });
+}
+
+const LEAD_ROWS: LockableResource<Lead> = { table: "Lead", model: (tx) => tx.lead };
+
+/** The leads `ids` of the org, locked until `tx` ends (see lockRows), in any order; missing or foreign ids are left out. */
+export async function lockLeads(tx: Tx, ctx: OrgContext, ids: readonly string[], state: LeadState = {}): Promise<Lead[]> {
+  return (await lockRows(tx, LEAD_ROWS, ctx.org.id, ids)).filter((lead) => inState(lead, state));
+}
+
+/** The lead a write starts from, locked until `tx` ends; NOT_FOUND as findLead. */
+export async function lockLead(tx: Tx, ctx: OrgContext, id: string, state: LeadState = {}): Promise<Lead> {
+  const [lead] = await lockLeads(tx, ctx, [id], state);
+  if (!lead) throw notFound("Lead");
+  return lead;
+}
+
+export async function lockLiveLead(tx: Tx, ctx: OrgContext, id: string): Promise<Lead> {
+  return lockLead(tx, ctx, id, { deleted: false });
 }
 
 /** An assignee must be an active member; assigning to anyone but yourself needs `leads:assign`. */
@@ -173,6 +200,7 @@ export function leadChangeData(ctx: OrgContext, before: Lead, changes: LeadChang
   return data;
 }
 
+/** `before` is the lead as lockLead returned it in this transaction. */
 export async function changeLead(
   tx: Tx,
   ctx: OrgContext,
@@ -204,7 +232,7 @@ export async function changeLead(
 
 export async function updateLead(tx: Tx, ctx: OrgContext, input: UpdateLeadInput) {
   const { id, manualScore, ...changes } = input;
-  const before = await findLiveLead(tx, ctx, id);
+  const before = await lockLiveLead(tx, ctx, id);
   if (changes.assignedToId !== undefined && changes.assignedToId !== before.assignedToId) {
     await checkAssignee(tx, ctx, changes.assignedToId);
   }
