@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  assertStorableText,
   authorize,
   type Context,
   describeIssues,
@@ -42,6 +43,7 @@ export interface FileRouteOptions {
 
 /** The REST error body for an error of these routes: tRPC errors keep their code and status, zod errors name the field. */
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof TRPCError && error.cause instanceof ZodError) return sendError(error.cause, request, reply);
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     if (status >= 500) {
@@ -96,8 +98,16 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
       try {
         for await (const part of request.parts()) {
           if (part.type !== "file") {
-            fields[part.fieldname] = String(part.value);
+            const value = String(part.value);
+            assertStorableText({ [part.fieldname]: value });
+            fields[part.fieldname] = value;
             continue;
+          }
+          try {
+            assertStorableText({ file: { name: part.filename } });
+          } catch (error) {
+            part.file.resume();
+            throw error;
           }
           if (part.fieldname !== "file" || upload) {
             part.file.resume();
@@ -159,6 +169,7 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
     /** The leads matching the list filters of GET /api/v1/leads, streamed as `format=xlsx` (default) or `csv`. */
     downloads.get("/api/v1/leads/export", async (request, reply) => {
       const ctx = await authorize(context(request), "leads:export");
+      assertStorableText(request.query);
       return sendFile(request, reply, await exportLeads(ctx, request.query));
     });
   });

@@ -5,6 +5,7 @@ import { type Principal, principalPermissions, resolvePrincipal } from "./auth/c
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
 import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { unstorableTextError, unstorableTextIssues } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
 
@@ -60,7 +61,17 @@ const forgetPrincipalsAfterIdentityWrites = t.middleware(async ({ ctx, type, pat
   }
 });
 
-export const publicProcedure = t.procedure.use(translateErrors).use(forgetPrincipalsAfterIdentityWrites);
+/** The raw input, before any schema: no string of it may hold what PostgreSQL cannot store (see storable-text). */
+const refuseUnstorableText = t.middleware(async ({ getRawInput, next }) => {
+  const issues = unstorableTextIssues(await getRawInput());
+  if (issues.length) throw unstorableTextError(issues);
+  return next();
+});
+
+export const publicProcedure = t.procedure
+  .use(refuseUnstorableText)
+  .use(translateErrors)
+  .use(forgetPrincipalsAfterIdentityWrites);
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   const principal = await resolvePrincipal(ctx);

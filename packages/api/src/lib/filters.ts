@@ -22,6 +22,3 @@ export const booleanFilter = z.preprocess(
   (value) => (value === "true" ? true : value === "false" ? false : value),
   z.boolean({ error: "must be true or false" }),
 );
-
-/** A date filter: a Date from tRPC, an ISO 8601 string from REST. */
-export const dateFilter = z.coerce.date({ error: "must be an ISO 8601 date or date-time" });

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { booleanFilter, dateFilter, multiValue } from "../../lib/filters.ts";
+import { dateFilterInput, dateTimeInput } from "../../lib/dates.ts";
+import { booleanFilter, multiValue } from "../../lib/filters.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { emailSchema, idSchema, text } from "../../lib/schemas.ts";
 import { phoneSchema, websiteSchema } from "./normalize.ts";
@@ -42,8 +43,8 @@ export const leadWritableFields = {
   /** Sets the score by hand and locks it against the rules; null returns to automatic scoring. */
   manualScore: z.number().int().min(0).max(100).nullable().optional(),
   assignedToId: idSchema.nullable().optional(),
-  lastContactedAt: z.coerce.date().nullable().optional(),
-  nextFollowUpAt: z.coerce.date().nullable().optional(),
+  lastContactedAt: dateTimeInput.nullable().optional(),
+  nextFollowUpAt: dateTimeInput.nullable().optional(),
   tags: keywordList(50).optional(),
   notes: z.string().max(10_000, { error: "must be at most 10000 characters" }).nullable().optional(),
   isActive: z.boolean().optional(),
@@ -65,10 +66,10 @@ export const leadFilterShape = {
   source: multiValue(leadSourceSchema).optional(),
   /** A user id, `me`, or `unassigned`. */
   assignedTo: z.union([idSchema, z.literal("me"), z.literal("unassigned")]).optional(),
-  createdFrom: dateFilter.optional(),
-  createdTo: dateFilter.optional(),
-  updatedFrom: dateFilter.optional(),
-  updatedTo: dateFilter.optional(),
+  createdFrom: dateFilterInput.optional(),
+  createdTo: dateFilterInput.optional(),
+  updatedFrom: dateFilterInput.optional(),
+  updatedTo: dateFilterInput.optional(),
   scoreMin: z.coerce.number().int().min(0).max(100).optional(),
   scoreMax: z.coerce.number().int().min(0).max(100).optional(),
   tags: multiValue(text(50)).optional(),
@@ -76,7 +77,7 @@ export const leadFilterShape = {
   hot: booleanFilter.optional(),
   isActive: booleanFilter.optional(),
   vertical: text(100).optional(),
-  followUpDueBefore: dateFilter.optional(),
+  followUpDueBefore: dateFilterInput.optional(),
   deleted: z.enum(["exclude", "include", "only"]).default("exclude"),
 };
 
@@ -111,7 +112,7 @@ export const logCallInput = z.strictObject({
   id: idSchema,
   /** What happened; kept as a note when given. */
   summary: text(10_000).optional(),
-  nextFollowUpAt: z.coerce.date().nullable().optional(),
+  nextFollowUpAt: dateTimeInput.nullable().optional(),
 });
 export const leadPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
 
