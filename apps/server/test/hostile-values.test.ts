@@ -143,6 +143,21 @@ describe("a NUL character or a lone surrogate in any string is a 400 naming the 
   });
 });
 
+describe("search terms are literal text", () => {
+  it("LIKE and regex metacharacters match themselves, not patterns", async () => {
+    const percent = await owner.client.leads.create.mutate({ firstName: "Percent", companyName: "100% Real_Co" });
+    const plain = await owner.client.leads.create.mutate({ firstName: "Plain", companyName: "1000 RealXCo" });
+    const found = async (search: string) => (await owner.client.leads.list.query({ search })).items.map((lead) => lead.id);
+    expect(await found("0% real_")).toEqual([percent.id]);
+    expect(await found("0_ real")).toEqual([]);
+    expect(await found("real.co")).toEqual([]);
+    expect(await found("%")).toEqual([percent.id]);
+    expect(await found("\\")).toEqual([]);
+    expect((await owner.client.users.list.query({ search: "_" })).items).toEqual([]);
+    expect(await found("realxco")).toEqual([plain.id]);
+  });
+});
+
 describe("dates are ISO 8601 strings between 0001-01-01 and 9999-12-31", () => {
   it.each([
     ["year 0", "0000-01-01T00:00:00Z"],

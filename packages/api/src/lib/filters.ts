@@ -22,3 +22,12 @@ export const booleanFilter = z.preprocess(
   (value) => (value === "true" ? true : value === "false" ? false : value),
   z.boolean({ error: "must be true or false" }),
 );
+
+/**
+ * A `contains` condition that matches `term` as literal text. Prisma hands `contains` to
+ * LIKE/ILIKE as it is, so a `%` or `_` in a search term would be a wildcard ("0_" matching "01");
+ * they and LIKE's escape character are escaped here.
+ */
+export function containsText(term: string, mode?: "insensitive") {
+  return { contains: term.replace(/[\\%_]/g, "\\$&"), ...(mode ? { mode } : {}) };
+}
