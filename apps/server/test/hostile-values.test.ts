@@ -131,6 +131,15 @@ describe("a NUL character or a lone surrogate in any string is a 400 naming the 
     const byField = await upload("leads.csv", { mode: "dry_run\u0000" });
     expect(byField.status).toBe(400);
     expect(await byField.json()).toMatchObject({ code: "BAD_REQUEST", issues: [{ path: "mode", message: NUL }] });
+    // The mapping is JSON text: its escapes decode to what the form field itself does not hold.
+    for (const [mapping, issue] of [
+      ['{"First Name\\u0000":"firstName"}', { path: "mapping", message: `field names ${NUL}` }],
+      ['{"First Name":"firstName\\ud800"}', { path: "mapping.First Name", message: LONE_SURROGATE }],
+    ] as const) {
+      const byMapping = await upload("leads.csv", { mapping });
+      expect(byMapping.status).toBe(400);
+      expect((await byMapping.json()).issues).toEqual([issue]);
+    }
     expect(await server.prisma.importJob.count({ where: { organizationId: owner.orgId } })).toBe(0);
   });
 
