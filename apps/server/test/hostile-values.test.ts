@@ -138,7 +138,7 @@ describe("a NUL character or a lone surrogate in any string is a 400 naming the 
     ] as const) {
       const byMapping = await upload("leads.csv", { mapping });
       expect(byMapping.status).toBe(400);
-      expect((await byMapping.json()).issues).toEqual([issue]);
+      expect(await byMapping.json()).toMatchObject({ code: "BAD_REQUEST", issues: [issue] });
     }
     expect(await server.prisma.importJob.count({ where: { organizationId: owner.orgId } })).toBe(0);
   });
