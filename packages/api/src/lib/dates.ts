@@ -8,12 +8,12 @@ import { z } from "zod";
  * checks come from zod's ISO formats, so 2026-02-30 is refused rather than rolled over.
  */
 
-export const EARLIEST_DATE = new Date("0001-01-01T00:00:00.000Z");
-export const LATEST_DATE = new Date("9999-12-31T23:59:59.999Z");
+const EARLIEST_DATE = new Date("0001-01-01T00:00:00.000Z");
+const LATEST_DATE = new Date("9999-12-31T23:59:59.999Z");
 
 const RANGE = "between 0001-01-01 and 9999-12-31";
-export const DATE_TIME_MESSAGE = `must be an ISO 8601 date-time with a time zone, such as 2026-03-01T09:30:00Z, ${RANGE}`;
-export const DATE_OR_DATE_TIME_MESSAGE = `must be an ISO 8601 date (2026-03-01) or date-time with a time zone (2026-03-01T09:30:00Z), ${RANGE}`;
+const DATE_TIME_MESSAGE = `must be an ISO 8601 date-time with a time zone, such as 2026-03-01T09:30:00Z, ${RANGE}`;
+const DATE_OR_DATE_TIME_MESSAGE = `must be an ISO 8601 date (2026-03-01) or date-time with a time zone (2026-03-01T09:30:00Z), ${RANGE}`;
 
 export function isWithinDateRange(date: Date): boolean {
   return date.getTime() >= EARLIEST_DATE.getTime() && date.getTime() <= LATEST_DATE.getTime();

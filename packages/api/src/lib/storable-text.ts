@@ -8,8 +8,8 @@ import { ZodRealError } from "zod";
  * any schema runs, so no field can forget it.
  */
 
-export const NUL_MESSAGE = "must not contain a NUL character (U+0000)";
-export const LONE_SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (not valid Unicode)";
+const NUL_MESSAGE = "must not contain a NUL character (U+0000)";
+const LONE_SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (not valid Unicode)";
 const KEY_PREFIX = "field names ";
 /** With the `u` flag a well-formed surrogate pair is one code point, so only a lone half matches. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -38,9 +38,9 @@ function isWalkable(value: unknown): value is Record<string, unknown> | unknown[
  * Every string of `value` (values and object keys, at any depth) that cannot be stored, with its
  * path. Walks without recursion, so a deeply nested body cannot overflow the stack.
  */
-export function unstorableTextIssues(value: unknown, path: PropertyKey[] = []): TextIssue[] {
+export function unstorableTextIssues(value: unknown): TextIssue[] {
   const issues: TextIssue[] = [];
-  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path }];
+  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
   while (pending.length && issues.length < MAX_ISSUES) {
     const item = pending.pop() as { value: unknown; path: PropertyKey[] };
     if (typeof item.value === "string") {
@@ -64,8 +64,8 @@ export function unstorableTextIssues(value: unknown, path: PropertyKey[] = []): 
 }
 
 /**
- * A BAD_REQUEST whose cause is a ZodError (the Error subclass tRPC keeps as a cause), so tRPC's error formatter and the REST bridge report
- * its issues exactly as they report a schema's.
+ * A BAD_REQUEST whose cause is a ZodError (ZodRealError: the Error subclass, which tRPC keeps as a
+ * cause), so tRPC's error formatter and the REST bridge report its issues as they report a schema's.
  */
 export function unstorableTextError(issues: TextIssue[]): TRPCError {
   const cause = new ZodRealError(
@@ -75,7 +75,7 @@ export function unstorableTextError(issues: TextIssue[]): TRPCError {
 }
 
 /** Throws unstorableTextError when any string of `value` cannot be stored. */
-export function assertStorableText(value: unknown, path: PropertyKey[] = []): void {
-  const issues = unstorableTextIssues(value, path);
+export function assertStorableText(value: unknown): void {
+  const issues = unstorableTextIssues(value);
   if (issues.length) throw unstorableTextError(issues);
 }
