@@ -11,8 +11,6 @@ import { ZodRealError } from "zod";
 const NUL_MESSAGE = "must not contain a NUL character (U+0000)";
 const LONE_SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (not valid Unicode)";
 const KEY_PREFIX = "field names ";
-/** With the `u` flag a well-formed surrogate pair is one code point, so only a lone half matches. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** The first few offending strings are enough to name the problem. */
 const MAX_ISSUES = 10;
@@ -22,11 +20,14 @@ export interface TextIssue {
   message: string;
 }
 
+/** With the `u` flag a well-formed surrogate pair is one code point, so only a lone half matches. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for.
+const UNSTORABLE = /\u0000|\p{Surrogate}/u;
+
 /** Why `text` cannot be stored, or undefined when it can. */
 export function unstorableTextReason(text: string): string | undefined {
-  if (text.includes("\u0000")) return NUL_MESSAGE;
-  if (LONE_SURROGATE.test(text)) return LONE_SURROGATE_MESSAGE;
-  return undefined;
+  if (!UNSTORABLE.test(text)) return undefined;
+  return text.includes("\u0000") ? NUL_MESSAGE : LONE_SURROGATE_MESSAGE;
 }
 
 /** Arrays and objects of any prototype (a parsed query string has its own), not Dates and the like. */
@@ -34,30 +35,41 @@ function isWalkable(value: unknown): value is Record<string, unknown> | unknown[
   return Array.isArray(value) || Object.prototype.toString.call(value) === "[object Object]";
 }
 
+/** A value met during the walk; its path is rebuilt from the parents only when it has an issue. */
+interface Visit {
+  value: unknown;
+  key?: PropertyKey;
+  parent?: Visit;
+}
+
+function pathOf(visit: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.unshift(at.key as PropertyKey);
+  return path;
+}
+
 /**
  * Every string of `value` (values and object keys, at any depth) that cannot be stored, with its
- * path. Walks without recursion, so a deeply nested body cannot overflow the stack.
+ * path, in input order. Walks without recursion, so a deeply nested body cannot overflow the stack.
  */
 export function unstorableTextIssues(value: unknown): TextIssue[] {
   const issues: TextIssue[] = [];
-  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  const pending: Visit[] = [{ value }];
   while (pending.length && issues.length < MAX_ISSUES) {
-    const item = pending.pop() as { value: unknown; path: PropertyKey[] };
-    if (typeof item.value === "string") {
-      const reason = unstorableTextReason(item.value);
-      if (reason) issues.push({ path: item.path, message: reason });
+    const visit = pending.pop() as Visit;
+    if (typeof visit.value === "string") {
+      const reason = unstorableTextReason(visit.value);
+      if (reason) issues.push({ path: pathOf(visit), message: reason });
       continue;
     }
-    if (!isWalkable(item.value)) continue;
-    const entries = Object.entries(item.value);
-    for (let index = entries.length - 1; index >= 0; index--) {
-      const [key, child] = entries[index] as [string, unknown];
-      const keyReason = Array.isArray(item.value) ? undefined : unstorableTextReason(key);
-      if (keyReason) {
-        issues.push({ path: item.path, message: KEY_PREFIX + keyReason });
-        continue;
-      }
-      pending.push({ value: child, path: [...item.path, Array.isArray(item.value) ? index : key] });
+    if (!isWalkable(visit.value)) continue;
+    const isArray = Array.isArray(visit.value);
+    const keys = Object.keys(visit.value);
+    for (let index = keys.length - 1; index >= 0; index--) {
+      const key = keys[index] as string;
+      const keyReason = isArray ? undefined : unstorableTextReason(key);
+      if (keyReason) issues.push({ path: pathOf(visit), message: KEY_PREFIX + keyReason });
+      else pending.push({ value: (visit.value as Record<string, unknown>)[key], key: isArray ? index : key, parent: visit });
     }
   }
   return issues;
