@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  assertStorableText,
   authorize,
   type Context,
   describeIssues,
@@ -109,8 +110,16 @@ async function receiveUpload(
   try {
     for await (const part of request.parts()) {
       if (part.type !== "file") {
-        fields[part.fieldname] = String(part.value);
+        const value = String(part.value);
+        assertStorableText({ [part.fieldname]: value });
+        fields[part.fieldname] = value;
         continue;
+      }
+      try {
+        assertStorableText({ file: { name: part.filename } });
+      } catch (error) {
+        part.file.resume();
+        throw error;
       }
       if (part.fieldname !== "file" || upload) {
         part.file.resume();
@@ -220,6 +229,7 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
     /** The leads matching the list filters of GET /api/v1/leads, streamed as `format=xlsx` (default) or `csv`. */
     downloads.get("/api/v1/leads/export", async (request, reply) => {
       const ctx = await authorize(context(request), "leads:export");
+      assertStorableText(request.query);
       return sendFile(request, reply, await exportLeads(ctx, request.query));
     });
   });

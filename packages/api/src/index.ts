@@ -18,6 +18,7 @@ export { importFormatOf } from "./imports/inspect.ts";
 export { importErrorsCsv, queueImport, type StoredUpload } from "./imports/jobs.ts";
 export { DEFAULT_IMPORT_SETTINGS, ImportRunner, type ImportRunnerSettings } from "./imports/runner.ts";
 export { heapGrowthLimit } from "./lib/heap-growth.ts";
+export { assertStorableText } from "./lib/storable-text.ts";
 export { API_TITLE, openApiDocument } from "./openapi.ts";
 export { BUILT_IN_ROLES, PERMISSIONS, type Permission } from "./permissions.ts";
 export { type AppRouter, appRouter } from "./root.ts";

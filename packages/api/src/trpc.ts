@@ -5,6 +5,7 @@ import { type Principal, principalPermissions, resolvePrincipal } from "./auth/c
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
 import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { unstorableTextError, unstorableTextIssues } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
 
@@ -75,7 +76,15 @@ function refuseUndeclaredQueryParameters(ctx: Pick<Context, "undeclaredQueryPara
   throw new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(cause.issues), cause });
 }
 
+/** The raw input, before any schema: no string of it may hold what PostgreSQL cannot store (see storable-text). */
+const refuseUnstorableText = t.middleware(async ({ getRawInput, next }) => {
+  const issues = unstorableTextIssues(await getRawInput());
+  if (issues.length) throw unstorableTextError(issues);
+  return next();
+});
+
 export const publicProcedure = t.procedure
+  .use(refuseUnstorableText)
   .use(translateErrors)
   .use(forgetPrincipalsAfterIdentityWrites)
   .use(({ ctx, meta, next }) => {

@@ -238,6 +238,9 @@ export interface Outcome {
   code: string;
   message?: string;
   data?: unknown;
+  /** Of an error: its HTTP status and, for a validation error, the fields it names. */
+  httpStatus?: number;
+  issues?: { path: string; message: string }[];
 }
 
 /** Calls `info` with the typed client over HTTP (`/trpc`), as whoever `client` is logged in as. */
@@ -248,7 +251,8 @@ export async function callTrpc(client: CrmClient, info: ProcedureInfo, input: un
     return { code: "OK", data };
   } catch (error) {
     if (error instanceof TRPCClientError) {
-      return { code: (error.data as { code?: string } | undefined)?.code ?? "UNKNOWN", message: error.message };
+      const data = error.data as Pick<Outcome, "code" | "httpStatus" | "issues"> | undefined;
+      return { code: data?.code ?? "UNKNOWN", message: error.message, httpStatus: data?.httpStatus, issues: data?.issues };
     }
     throw error;
   }

@@ -1,3 +1,4 @@
+import { isCalendarDay } from "../lib/dates.ts";
 import type { CellValue, ColumnAssignment, RowIssue } from "./types.ts";
 import { fileProblem } from "./types.ts";
 
@@ -150,7 +151,7 @@ export function convertCell(value: CellValue, kind: FieldKind): { value?: unknow
       if (value instanceof Date) return { value };
       if (typeof value === "number") return { value: new Date(EXCEL_EPOCH_MS + Math.round(value * 86_400_000)) };
       const text = cellText(value);
-      const date = ISO_DATE.test(text) ? new Date(text.replace(" ", "T")) : undefined;
+      const date = ISO_DATE.test(text) && isCalendarDay(text.slice(0, 10)) ? new Date(text.replace(" ", "T")) : undefined;
       if (!date || Number.isNaN(date.getTime())) {
         return { issue: `must be a date (YYYY-MM-DD or ISO 8601 date-time), got "${text}"` };
       }

@@ -23,5 +23,11 @@ export const booleanFilter = z.preprocess(
   z.boolean({ error: "must be true or false" }),
 );
 
-/** A date filter: a Date from tRPC, an ISO 8601 string from REST. */
-export const dateFilter = z.coerce.date({ error: "must be an ISO 8601 date or date-time" });
+/**
+ * A `contains` condition that matches `term` as literal text. Prisma hands `contains` to
+ * LIKE/ILIKE as it is, so a `%` or `_` in a search term would be a wildcard ("0_" matching "01");
+ * they and LIKE's escape character are escaped here.
+ */
+export function containsText(term: string, mode?: "insensitive") {
+  return { contains: term.replace(/[\\%_]/g, "\\$&"), ...(mode ? { mode } : {}) };
+}

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { badRequest } from "../errors.ts";
+import { isWithinDateRange } from "./dates.ts";
 import { idSchema } from "./schemas.ts";
+import { unstorableTextReason } from "./storable-text.ts";
 
 export const sortOrderSchema = z.enum(["asc", "desc"]).default("desc");
 
@@ -46,10 +48,10 @@ function decodeValue(value: CursorValue, type: SortSpec["type"]): unknown {
 /** A cursor comes back from the caller, so its values are checked before they reach a query. */
 function isValidCursorValue(value: unknown, sort: SortSpec): value is CursorValue {
   if (value === null) return sort.nullable === true;
-  if (sort.type === "date") return typeof value === "string" && !Number.isNaN(Date.parse(value));
+  if (sort.type === "date") return typeof value === "string" && isWithinDateRange(new Date(value));
   // Number sorts are Int (int4) columns; a value out of its range would fail the query.
   if (sort.type === "number") return Number.isInteger(value) && Math.abs(value as number) <= 2_147_483_647;
-  return typeof value === "string";
+  return typeof value === "string" && unstorableTextReason(value) === undefined;
 }
 
 function decodeCursor(cursor: string, sort: SortSpec): CursorPayload {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { API_KEY_PREFIX, generateSecret, hashSecret } from "../../auth/tokens.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
+import { dateTimeInput } from "../../lib/dates.ts";
 import { idInput, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { type OrgContext, permission } from "../../trpc.ts";
 import { assertCanGrant, findRoleInOrg } from "../roles/service.ts";
@@ -63,7 +64,7 @@ export const apiKeysRouter = {
         summary: "Create an API key; the secret is in this response only",
       },
     })
-    .input(z.strictObject({ name: text(120), roleId: idSchema, expiresAt: z.coerce.date().optional() }))
+    .input(z.strictObject({ name: text(120), roleId: idSchema, expiresAt: dateTimeInput.optional() }))
     .output(apiKeyOutput.extend({ secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
       if (input.expiresAt && input.expiresAt <= new Date()) throw badRequest("expiresAt", "must be in the future");

@@ -1,12 +1,16 @@
 import { z } from "zod";
 import { pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idSchema, timestamp } from "../../lib/schemas.ts";
+import { unstorableTextIssues } from "../../lib/storable-text.ts";
 
 export const IMPORT_MODES = ["dry_run", "valid_only", "all_or_nothing"] as const;
 export const DUPLICATE_POLICIES = ["skip", "update", "error"] as const;
 export const IMPORT_STATUSES = ["queued", "running", "completed", "failed"] as const;
 
-/** Form fields may carry the mapping as JSON text (multipart); the typed client sends an object. */
+/**
+ * Form fields may carry the mapping as JSON text (multipart); the typed client sends an object.
+ * The text's escapes decode to strings the raw input check never saw, so they are checked here.
+ */
 const jsonObject = z.preprocess(
   (value) => {
     if (typeof value !== "string") return value;
@@ -16,9 +20,14 @@ const jsonObject = z.preprocess(
       return value;
     }
   },
-  z.record(z.string().trim().min(1).max(200), z.string().max(100).nullable(), {
-    error: "must be a JSON object of column → field",
-  }),
+  z
+    .record(z.string().trim().min(1).max(200), z.string().max(100).nullable(), {
+      error: "must be a JSON object of column → field",
+    })
+    .superRefine((mapping, ctx) => {
+      for (const issue of unstorableTextIssues(mapping))
+        ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    }),
 );
 
 /**

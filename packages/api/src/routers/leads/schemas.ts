@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { booleanFilter, dateFilter, multiValue } from "../../lib/filters.ts";
+import { dateFilterInput, dateTimeInput } from "../../lib/dates.ts";
+import { booleanFilter, multiValue } from "../../lib/filters.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { emailSchema, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { phoneSchema, websiteSchema } from "./normalize.ts";
@@ -51,8 +52,8 @@ export const leadWritableFields = {
     .nullable()
     .optional()
     .meta({ description: "The member the lead is assigned to; null for nobody.", examples: [null] }),
-  lastContactedAt: z.coerce.date().nullable().optional(),
-  nextFollowUpAt: z.coerce.date().nullable().optional(),
+  lastContactedAt: dateTimeInput.nullable().optional(),
+  nextFollowUpAt: dateTimeInput.nullable().optional(),
   tags: keywordList(50).optional(),
   notes: z.string().max(10_000, { error: "must be at most 10000 characters" }).nullable().optional(),
   isActive: z.boolean().optional(),
@@ -76,10 +77,10 @@ export const leadFilterShape = {
     .union([idSchema, z.literal("me"), z.literal("unassigned")])
     .optional()
     .meta({ description: "A user id, `me`, or `unassigned`." }),
-  createdFrom: dateFilter.optional(),
-  createdTo: dateFilter.optional(),
-  updatedFrom: dateFilter.optional(),
-  updatedTo: dateFilter.optional(),
+  createdFrom: dateFilterInput.optional(),
+  createdTo: dateFilterInput.optional(),
+  updatedFrom: dateFilterInput.optional(),
+  updatedTo: dateFilterInput.optional(),
   scoreMin: z.coerce.number().int().min(0).max(100).optional(),
   scoreMax: z.coerce.number().int().min(0).max(100).optional(),
   tags: multiValue(text(50)).optional(),
@@ -87,7 +88,7 @@ export const leadFilterShape = {
   hot: booleanFilter.optional(),
   isActive: booleanFilter.optional(),
   vertical: text(100).optional(),
-  followUpDueBefore: dateFilter.optional(),
+  followUpDueBefore: dateFilterInput.optional(),
   deleted: z.enum(["exclude", "include", "only"]).default("exclude"),
 };
 
@@ -135,7 +136,7 @@ export const addNoteInput = z.strictObject({ id: idSchema, body: text(10_000) })
 export const logCallInput = z.strictObject({
   id: idSchema,
   summary: text(10_000).optional().meta({ description: "What happened; kept as a note when given." }),
-  nextFollowUpAt: z.coerce.date().nullable().optional(),
+  nextFollowUpAt: dateTimeInput.nullable().optional(),
 });
 export const leadPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
 

@@ -2,6 +2,7 @@ import type { Lead, Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import { badRequest, conflict, forbidden, notFound } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
+import { containsText } from "../../lib/filters.ts";
 import { keysetPage, type SortSpec } from "../../lib/pagination.ts";
 import { type LockableResource, lockRows } from "../../lib/row-locks.ts";
 import type { OrgContext } from "../../trpc.ts";
@@ -291,7 +292,7 @@ export function leadsWhere(ctx: OrgContext, filters: LeadFilterInput, threshold:
   if (filters.isActive !== undefined) and.push({ isActive: filters.isActive });
   if (filters.vertical) and.push({ vertical: { equals: filters.vertical, mode: "insensitive" } });
   if (filters.followUpDueBefore) and.push({ nextFollowUpAt: { lt: filters.followUpDueBefore } });
-  if (filters.search) and.push({ searchText: { contains: normalizeSearchTerm(filters.search) } });
+  if (filters.search) and.push({ searchText: containsText(normalizeSearchTerm(filters.search)) });
   return { AND: and };
 }
 

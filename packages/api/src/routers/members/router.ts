@@ -1,5 +1,6 @@
 import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
+import { containsText } from "../../lib/filters.ts";
 import { keysetPage, pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
 import { permission } from "../../trpc.ts";
@@ -22,10 +23,7 @@ export const membersRouter = {
         ...(input.search
           ? {
               user: {
-                OR: [
-                  { name: { contains: input.search, mode: "insensitive" } },
-                  { email: { contains: input.search, mode: "insensitive" } },
-                ],
+                OR: [{ name: containsText(input.search, "insensitive") }, { email: containsText(input.search, "insensitive") }],
               },
             }
           : {}),

@@ -3,6 +3,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { conflict, forbidden, notFound } from "../../errors.ts";
+import { containsText } from "../../lib/filters.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput, idSchema, okOutput, text } from "../../lib/schemas.ts";
 import { type OrgContext, permission } from "../../trpc.ts";
@@ -44,10 +45,7 @@ export const usersRouter = {
         memberships: { some: { organizationId: ctx.org.id } },
         ...(input.search
           ? {
-              OR: [
-                { name: { contains: input.search, mode: "insensitive" } },
-                { email: { contains: input.search, mode: "insensitive" } },
-              ],
+              OR: [{ name: containsText(input.search, "insensitive") }, { email: containsText(input.search, "insensitive") }],
             }
           : {}),
       };
