@@ -20,7 +20,9 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/a
 import Fastify, { type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
+import { drainConnectionsOnClose } from "./connection-drain.ts";
 import { registerFileRoutes } from "./file-routes.ts";
+import type { LogOutput } from "./log-output.ts";
 import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
 
 declare module "fastify" {
@@ -33,6 +35,8 @@ declare module "fastify" {
 export interface AppOptions {
   config: Config;
   database: Database;
+  /** Where log lines go (the process's stdout in main.ts); pino's default destination otherwise. */
+  logOutput?: LogOutput;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -51,13 +55,17 @@ function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
   return throttled ? { headers: new Headers({ "Retry-After": String(throttled.retryAfterSeconds) }) } : {};
 }
 
-export async function buildApp({ config, database }: AppOptions) {
+export async function buildApp({ config, database, logOutput }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
-      ...(config.LOG_PRETTY ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss" } } } : {}),
+      ...(config.LOG_PRETTY
+        ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss" } } }
+        : { stream: logOutput }),
       redact: ["req.headers.authorization", "req.headers.cookie"],
     },
+    // While closing, requests on open connections are served (with Connection: close); see drainConnectionsOnClose.
+    return503OnClosing: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     logController: new LogController({ requestIdLogLabel: "requestId" }),
@@ -68,6 +76,7 @@ export async function buildApp({ config, database }: AppOptions) {
     routerOptions: { maxParamLength: 5000 },
   });
 
+  drainConnectionsOnClose(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
