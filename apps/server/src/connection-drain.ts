@@ -40,5 +40,6 @@ function closeConnectionAfter(response: ServerResponse): void {
     response.setHeader("connection", "close");
     return;
   }
-  response.once("finish", () => response.socket?.end());
+  const socket = response.socket;
+  response.once("finish", () => socket?.end(() => socket.destroy()));
 }
