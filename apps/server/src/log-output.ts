@@ -52,3 +52,14 @@ export function createLogOutput(): LogOutput {
     },
   };
 }
+
+/**
+ * Makes a closed stdout or stderr harmless to everything else that writes there (console, Node's
+ * own warnings): the failed write's EPIPE arrives as an 'error' event on process.stdout/stderr,
+ * which crashes the process when nothing listens. Nothing can be told about it: the reader is gone.
+ */
+export function ignoreClosedOutputPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignore);
+}
+
+function ignore(): void {}

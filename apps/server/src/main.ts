@@ -2,10 +2,11 @@ import { DEMO_LOGIN, seedDemoData } from "@crm/api";
 import { DataDirLockedError, MigrationError, openDatabase } from "@crm/db";
 import { buildApp } from "./app.ts";
 import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
-import { createLogOutput } from "./log-output.ts";
+import { createLogOutput, ignoreClosedOutputPipes } from "./log-output.ts";
 import { handleShutdown } from "./shutdown.ts";
 
 async function main() {
+  ignoreClosedOutputPipes();
   const config = loadConfig();
   const database = await openDatabase(databaseOptions(config));
   const migrations = await database.migrate();

@@ -73,9 +73,9 @@ async function processDatabase(): Promise<{ env: Record<string, string>; dispose
 
 /**
  * Runs `pnpm start` from the repository root, as an operator or a container would, with its
- * output on pipes the test reads, and waits until the server listens.
+ * output on pipes the test reads, and waits for the log line `until` (by default: it listens).
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string> = {}, until = "Server listening"): Promise<ServerProcess> {
   const database = await processDatabase();
   const port = await freePort();
   const { DATABASE_URL: _url, DATA_DIR: _dir, ...inherited } = process.env;
@@ -155,8 +155,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     await database.dispose();
   };
   try {
-    serverPid = (await waitForLog("Server listening")).pid;
-    if (!serverPid) throw new Error("the listening log line carries no pid");
+    serverPid = (await waitForLog(until)).pid;
+    if (!serverPid) throw new Error(`the log line "${until}" carries no pid`);
   } catch (error) {
     await dispose();
     throw error;
