@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from "fastify";
 import type { LogOutput } from "./log-output.ts";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+/** Taken when the process starts, so a parent that dies during start-up is noticed too. */
+const PARENT_PID = process.ppid;
 const PARENT_CHECK_INTERVAL_MS = 500;
 /** The last log lines get this long to reach a reader that is still there. */
 const LOG_FLUSH_TIMEOUT_MS = 1000;
@@ -24,8 +26,11 @@ export interface ShutdownOptions {
  */
 export function handleShutdown({ log, logOutput, graceSeconds, close, exitWithParent }: ShutdownOptions): void {
   let shuttingDown = false;
+  let exiting = false;
 
-  async function exit(code: number): Promise<never> {
+  async function exit(code: number): Promise<void> {
+    if (exiting) return;
+    exiting = true;
     await logOutput.flush(LOG_FLUSH_TIMEOUT_MS);
     process.exit(code);
   }
@@ -64,11 +69,10 @@ export function handleShutdown({ log, logOutput, graceSeconds, close, exitWithPa
  * server running as an orphan that nothing stops.
  */
 function watchParent(onExit: (parentPid: number) => void): void {
-  const parentPid = process.ppid;
   const timer = setInterval(() => {
-    if (process.ppid === parentPid) return;
+    if (process.ppid === PARENT_PID) return;
     clearInterval(timer);
-    onExit(parentPid);
+    onExit(PARENT_PID);
   }, PARENT_CHECK_INTERVAL_MS);
   timer.unref();
 }

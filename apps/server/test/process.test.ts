@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { connectionRefused, RawConnection } from "./support/raw-http.ts";
-import { isRunning, processExits, type ServerProcess, startServerProcess } from "./support/server-process.ts";
+import {
+  connectionRefused,
+  LOGIN_PATH,
+  openKeepAliveConnections,
+  RawConnection,
+  sendUnfinishedLogin,
+} from "./support/raw-http.ts";
+import { isRunning, type LogLine, processExits, type ServerProcess, startServerProcess } from "./support/server-process.ts";
 
 // These tests run the real thing: `pnpm start` from the repository root, signalled the way a
 // supervisor or a container runtime does it (the pnpm process only, not its process group).
@@ -17,22 +23,12 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(until?: string): Promise<ServerProcess> {
-  server = await startServerProcess({ SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS) }, until);
+async function start(until?: string, graceSeconds = GRACE_SECONDS): Promise<ServerProcess> {
+  server = await startServerProcess({ SHUTDOWN_GRACE_SECONDS: String(graceSeconds) }, until);
   return server;
 }
 
-/** Connections that have served one request and are kept open (idle, keep-alive). */
-async function keepAliveConnections(port: number, count: number): Promise<RawConnection[]> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
-      const connection = await RawConnection.open(port);
-      connection.write(RawConnection.head("GET", "/healthz"));
-      expect((await connection.response()).headers.connection).toBe("keep-alive");
-      return connection;
-    }),
-  );
-}
+const isLogin = (line: LogLine) => (line.req as { url?: string } | undefined)?.url === LOGIN_PATH;
 
 /**
  * A clean shutdown: the server process is gone within its grace period (no orphan), pnpm passes on
@@ -52,19 +48,13 @@ describe("pnpm start and SIGTERM", () => {
     "drains the server: a running request finishes with Connection: close, idle keep-alive connections close cleanly, new connections are refused",
     async () => {
       const { child, port, serverPid, waitForLog, logs } = await start();
-      const idle = await keepAliveConnections(port, 2);
-      const arriving = await keepAliveConnections(port, 2);
+      const idle = await openKeepAliveConnections(port, 2);
+      const arriving = await openKeepAliveConnections(port, 2);
 
       // A request whose body is still on its way when the signal comes.
       const running = await RawConnection.open(port);
-      const body = JSON.stringify({ email: "nobody@example.com", password: "not the password" });
-      running.write(
-        RawConnection.head("POST", "/api/v1/auth/login", {
-          "content-type": "application/json",
-          "content-length": String(body.length),
-        }) + body.slice(0, 10),
-      );
-      await waitForLog("incoming request", (line) => (line.req as { url?: string } | undefined)?.url === "/api/v1/auth/login");
+      const login = sendUnfinishedLogin(running);
+      await waitForLog("incoming request", isLogin);
 
       process.kill(child.pid as number, "SIGTERM");
       for (const connection of arriving) connection.write(RawConnection.head("GET", "/healthz"));
@@ -73,7 +63,7 @@ describe("pnpm start and SIGTERM", () => {
       await expect.poll(() => connectionRefused(port), { timeout: 30_000 }).toBe(true);
       expect(isRunning(serverPid)).toBe(true);
 
-      running.write(body.slice(10));
+      login.finish();
       const answer = await running.response();
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.body).code).toBe("UNAUTHORIZED");
@@ -115,6 +105,21 @@ describe("pnpm start and SIGTERM", () => {
 
       process.kill(child.pid as number, "SIGTERM");
       await expectCleanExit(server as ServerProcess);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "exits with 1 at its grace deadline when a request never finishes",
+    async () => {
+      const { child, serverPid, port, exited, waitForLog } = await start(undefined, 3);
+      sendUnfinishedLogin(await RawConnection.open(port));
+      await waitForLog("incoming request", isLogin);
+
+      process.kill(child.pid as number, "SIGTERM");
+      await waitForLog("shutdown grace period elapsed", undefined, SHUTDOWN_WAIT_MS);
+      expect(await processExits(serverPid, SHUTDOWN_WAIT_MS)).toBe(true);
+      expect(await exited).toEqual({ code: 1, signal: null });
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectionRefused, RawConnection } from "./support/raw-http.ts";
+import { connectionRefused, openKeepAliveConnections, RawConnection, sendUnfinishedLogin } from "./support/raw-http.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
@@ -15,34 +15,15 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Connections that have served one request and are kept open (idle, keep-alive). */
-async function keepAliveConnections(count: number): Promise<RawConnection[]> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
-      const connection = await RawConnection.open(port);
-      connection.write(RawConnection.head("GET", "/healthz"));
-      const response = await connection.response();
-      expect(response.headers.connection).toBe("keep-alive");
-      return connection;
-    }),
-  );
-}
-
 describe("keep-alive connections when the server closes", () => {
   it("are never reset: running and arriving requests are answered with Connection: close, idle ones closed, new ones refused", async () => {
-    const idle = await keepAliveConnections(3);
-    const arriving = await keepAliveConnections(3);
+    const idle = await openKeepAliveConnections(port, 3);
+    const arriving = await openKeepAliveConnections(port, 3);
 
     // A request whose body is still on its way when the close begins.
     const running = await RawConnection.open(port);
-    const body = JSON.stringify({ email: "nobody@example.com", password: "not the password" });
     const started = once(server.app.server, "request");
-    running.write(
-      RawConnection.head("POST", "/api/v1/auth/login", {
-        "content-type": "application/json",
-        "content-length": String(body.length),
-      }) + body.slice(0, 10),
-    );
+    const login = sendUnfinishedLogin(running);
     await started;
 
     // A response being streamed to a client that reads slowly (1.5 MB of JavaScript).
@@ -56,7 +37,7 @@ describe("keep-alive connections when the server closes", () => {
 
     await expect.poll(() => connectionRefused(port), { timeout: 10_000 }).toBe(true);
 
-    running.write(body.slice(10));
+    login.finish();
     const answer = await running.response();
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body).code).toBe("UNAUTHORIZED");

@@ -125,3 +125,33 @@ export function connectionRefused(port: number): Promise<boolean> {
     socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
   });
 }
+
+/**
+ * Sends `POST /api/v1/auth/login` (unknown credentials: 401) with only part of its body, so the
+ * request stays open on the server until `finish` sends the rest.
+ */
+export function sendUnfinishedLogin(connection: RawConnection): { finish(): void } {
+  const body = JSON.stringify({ email: "nobody@example.com", password: "not the password" });
+  const head = RawConnection.head("POST", LOGIN_PATH, {
+    "content-type": "application/json",
+    "content-length": String(body.length),
+  });
+  connection.write(head + body.slice(0, 10));
+  return { finish: () => connection.write(body.slice(10)) };
+}
+
+export const LOGIN_PATH = "/api/v1/auth/login";
+
+/** Connections that have served one request and are kept open: idle keep-alive connections. */
+export function openKeepAliveConnections(port: number, count: number): Promise<RawConnection[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const connection = await RawConnection.open(port);
+      connection.write(RawConnection.head("GET", "/healthz"));
+      const { headers } = await connection.response();
+      if (headers.connection !== "keep-alive")
+        throw new Error(`expected a keep-alive response, got Connection: ${headers.connection}`);
+      return connection;
+    }),
+  );
+}
