@@ -19,9 +19,11 @@ import { type FastifyHandlerOptions, fastifyRequestHandler } from "@trpc/server/
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { fastifyTRPCOpenApiPlugin } from "trpc-to-openapi";
 import type { Config } from "./config.ts";
+import { drainConnectionsOnClose } from "./connection-drain.ts";
 import { registerDocs } from "./docs.ts";
 import { registerFileRoutes } from "./file-routes.ts";
 import { parseJsonText, registerJsonBodyParser } from "./json-body.ts";
+import type { LogOutput } from "./log-output.ts";
 import { checkUrl, clientErrorHandler, frameworkErrors, MAX_URL_BYTES } from "./request-guards.ts";
 import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
 import { restOperations } from "./rest-operations.ts";
@@ -36,6 +38,8 @@ declare module "fastify" {
 export interface AppOptions {
   config: Config;
   database: Database;
+  /** Where log lines go (the process's stdout in main.ts); pino's default destination otherwise. */
+  logOutput?: LogOutput;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -56,13 +60,17 @@ function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
   return seconds.length ? { headers: new Headers({ "Retry-After": String(Math.max(...seconds)) }) } : {};
 }
 
-export async function buildApp({ config, database }: AppOptions) {
+export async function buildApp({ config, database, logOutput }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
-      ...(config.LOG_PRETTY ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss" } } } : {}),
+      ...(config.LOG_PRETTY
+        ? { transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss" } } }
+        : { stream: logOutput }),
       redact: ["req.headers.authorization", "req.headers.cookie"],
     },
+    // While closing, requests on open connections are served (with Connection: close); see drainConnectionsOnClose.
+    return503OnClosing: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     logController: new LogController({ requestIdLogLabel: "requestId" }),
@@ -78,6 +86,7 @@ export async function buildApp({ config, database }: AppOptions) {
   registerJsonBodyParser(app);
 
   const document = openApiDocument("/api/v1");
+  drainConnectionsOnClose(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

@@ -2,38 +2,33 @@ import { DEMO_LOGIN, seedDemoData } from "@crm/api";
 import { DataDirLockedError, MigrationError, openDatabase } from "@crm/db";
 import { buildApp } from "./app.ts";
 import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
+import { createLogOutput, ignoreClosedOutputPipes } from "./log-output.ts";
+import { handleShutdown } from "./shutdown.ts";
 
 async function main() {
+  ignoreClosedOutputPipes();
   const config = loadConfig();
   const database = await openDatabase(databaseOptions(config));
   const migrations = await database.migrate();
-  const app = await buildApp({ config, database });
+  const logOutput = createLogOutput();
+  const app = await buildApp({ config, database, logOutput });
   app.log.info({ applied: migrations.applied, database: database.kind }, "database ready");
   if (migrations.modified.length) app.log.warn({ migrations: migrations.modified }, "applied migrations changed since they ran");
 
   const seeded = config.NODE_ENV !== "production" && (await seedDemoData(database.prisma, { onlyIfEmpty: true }));
 
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    app.log.info({ signal }, "shutting down: finishing in-flight requests");
-    const deadline = setTimeout(() => {
-      app.log.error("shutdown grace period elapsed; exiting with requests still open");
-      process.exit(1);
-    }, config.SHUTDOWN_GRACE_SECONDS * 1000);
-    deadline.unref();
-    try {
+  handleShutdown({
+    log: app.log,
+    logOutput,
+    graceSeconds: config.SHUTDOWN_GRACE_SECONDS,
+    async close() {
       await app.close();
       await database.close();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, "error during shutdown");
-      process.exit(1);
-    }
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+    },
+    // Under a package manager's script (pnpm start) the supervisor's signal goes to the package
+    // manager; if that dies without passing it on, nothing else would stop this process.
+    exitWithParent: process.env.npm_lifecycle_event !== undefined,
+  });
 
   const address = await app.listen({ host: config.HOST, port: config.PORT });
   const where = database.kind === "pglite" ? `embedded database in ${config.DATA_DIR}` : "PostgreSQL";
