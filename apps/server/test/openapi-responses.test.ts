@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { BUILT_IN_ROLES } from "@crm/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csvOf, waitForImport } from "./support/imports.ts";
@@ -110,6 +112,13 @@ const aims: Record<string, () => Promise<Aim>> = {
   }),
   "leads.restore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
   "leads.bulkRestore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
+  // Only a job that failed on the server (its upload kept) can be retried; the fixture's job completed.
+  "imports.retry": async () => ({
+    before: async (id) => {
+      const job = await server.prisma.importJob.update({ where: { id }, data: { status: "failed", errorMessage: "gave up" } });
+      writeFileSync(path.join(server.config.importDir, job.storedFile), csvOf([["First Name"], ["Retried"]]));
+    },
+  }),
 };
 
 /** A valid call of `info` by the owner (or the aimed caller), on a fresh record when it writes one. */

@@ -1,5 +1,6 @@
 import { databaseFault } from "@crm/db";
 import { TRPCError } from "@trpc/server";
+import { ZodRealError } from "zod";
 import type { $ZodIssue } from "zod/v4/core";
 
 export interface FieldIssue {
@@ -26,6 +27,18 @@ export function summarizeIssues(issues: readonly $ZodIssue[]): string {
   return describeIssues(issues)
     .map((issue) => (issue.path === "(input)" ? issue.message : `${issue.path}: ${issue.message}`))
     .join("; ");
+}
+
+/**
+ * A BAD_REQUEST about named fields, for checks no schema can make. Its cause is a ZodError
+ * (ZodRealError: the Error subclass, which tRPC keeps as a cause), so the error formatter and the
+ * REST bridge report its issues exactly as they report a schema's.
+ */
+export function invalidFields(issues: readonly { path: PropertyKey[]; message: string }[]): TRPCError {
+  const cause = new ZodRealError(
+    issues.map((issue) => ({ code: "custom" as const, path: issue.path, message: issue.message, input: undefined })),
+  );
+  return new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(cause.issues), cause });
 }
 
 /** A 404 that reads the same whether the row never existed or belongs to another organization. */

@@ -1,11 +1,11 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { ZodError, ZodRealError } from "zod";
+import { ZodError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
-import { describeIssues, summarizeIssues, translateDatabaseError } from "./errors.ts";
-import { unstorableTextError, unstorableTextIssues } from "./lib/storable-text.ts";
+import { describeIssues, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { unstorableTextIssues } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
 
@@ -69,17 +69,13 @@ const forgetPrincipalsAfterIdentityWrites = t.middleware(async ({ ctx, type, pat
 function refuseUndeclaredQueryParameters(ctx: Pick<Context, "undeclaredQueryParameters">) {
   const names = ctx.undeclaredQueryParameters ?? [];
   if (names.length === 0) return;
-  // ZodRealError: the ZodError that is an Error (what a failed parse throws), so tRPC keeps it as the cause.
-  const cause = new ZodRealError(
-    names.map((name) => ({ code: "custom" as const, path: [name], message: "unknown query parameter", input: undefined })),
-  );
-  throw new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(cause.issues), cause });
+  throw invalidFields(names.map((name) => ({ path: [name], message: "unknown query parameter" })));
 }
 
 /** The raw input, before any schema: no string of it may hold what PostgreSQL cannot store (see storable-text). */
 const refuseUnstorableText = t.middleware(async ({ getRawInput, next }) => {
   const issues = unstorableTextIssues(await getRawInput());
-  if (issues.length) throw unstorableTextError(issues);
+  if (issues.length) throw invalidFields(issues);
   return next();
 });
 

@@ -1,5 +1,4 @@
-import { TRPCError } from "@trpc/server";
-import { ZodRealError } from "zod";
+import { invalidFields } from "../errors.ts";
 
 /**
  * PostgreSQL refuses a NUL character in text and jsonb (22021, 22P05) and a lone UTF-16 surrogate
@@ -75,19 +74,8 @@ export function unstorableTextIssues(value: unknown): TextIssue[] {
   return issues;
 }
 
-/**
- * A BAD_REQUEST whose cause is a ZodError (ZodRealError: the Error subclass, which tRPC keeps as a
- * cause), so tRPC's error formatter and the REST bridge report its issues as they report a schema's.
- */
-export function unstorableTextError(issues: TextIssue[]): TRPCError {
-  const cause = new ZodRealError(
-    issues.map((issue) => ({ code: "custom" as const, path: issue.path, message: issue.message, input: undefined })),
-  );
-  return new TRPCError({ code: "BAD_REQUEST", message: "Input contains text that cannot be stored", cause });
-}
-
-/** Throws unstorableTextError when any string of `value` cannot be stored. */
+/** Throws a BAD_REQUEST naming the fields when any string of `value` cannot be stored. */
 export function assertStorableText(value: unknown): void {
   const issues = unstorableTextIssues(value);
-  if (issues.length) throw unstorableTextError(issues);
+  if (issues.length) throw invalidFields(issues);
 }
