@@ -19,6 +19,8 @@ const envSchema = z.object({
   DATABASE_POOL_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Longest wait for a connection (queued, or being opened); past it the request gets 503. */
   DATABASE_POOL_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
+  /** How long start-up waits for an unreachable database before giving up; 0: try once. */
+  DATABASE_STARTUP_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   JWT_SECRET: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),

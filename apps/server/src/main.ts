@@ -1,5 +1,5 @@
 import { DEMO_LOGIN, seedDemoData } from "@crm/api";
-import { DataDirLockedError, MigrationError, openDatabase } from "@crm/db";
+import { DatabaseUnreachableError, DataDirLockedError, MigrationError, openDatabase, waitForDatabase } from "@crm/db";
 import { buildApp } from "./app.ts";
 import { ConfigError, databaseOptions, loadConfig } from "./config.ts";
 import { createLogOutput, ignoreClosedOutputPipes } from "./log-output.ts";
@@ -9,6 +9,10 @@ async function main() {
   ignoreClosedOutputPipes();
   const config = loadConfig();
   const database = await openDatabase(databaseOptions(config));
+  await waitForDatabase(database, {
+    timeoutMs: config.DATABASE_STARTUP_TIMEOUT_SECONDS * 1000,
+    onRetry: (fault, retryInMs) => console.error(`Waiting for the database (${fault.reason}); retrying in ${retryInMs} ms`),
+  });
   const migrations = await database.migrate();
   const logOutput = createLogOutput();
   const app = await buildApp({ config, database, logOutput });
@@ -45,9 +49,13 @@ async function main() {
 }
 
 main().catch((error) => {
-  // Start-up failures (bad config, a failed migration, a busy data directory) are the operator's
-  // to fix: say what is wrong; the stack only helps when it is our bug.
-  const known = error instanceof ConfigError || error instanceof MigrationError || error instanceof DataDirLockedError;
+  // Start-up failures (bad config, a failed migration, a busy data directory, no database) are the
+  // operator's to fix: say what is wrong; the stack only helps when it is our bug.
+  const known =
+    error instanceof ConfigError ||
+    error instanceof MigrationError ||
+    error instanceof DataDirLockedError ||
+    error instanceof DatabaseUnreachableError;
   console.error(known ? `Cannot start: ${error.message}` : error);
   process.exit(1);
 });

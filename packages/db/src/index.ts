@@ -10,3 +10,4 @@ export { DatabaseBusyError, type DatabaseFault, type DatabaseFaultKind, database
 export * from "./generated/prisma/client.ts";
 export { applyMigrations, MigrationError, type MigrationReport } from "./migrator.ts";
 export { DataDirLockedError } from "./pglite-lock.ts";
+export { DatabaseUnreachableError, type WaitForDatabaseOptions, waitForDatabase } from "./startup.ts";
