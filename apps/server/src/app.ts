@@ -114,6 +114,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     loginThrottle: new LoginThrottle({
       failuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       attemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+      signupsPerIp: config.SIGNUP_MAX_PER_IP,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     }),
     principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),

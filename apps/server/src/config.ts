@@ -31,6 +31,7 @@ const envSchema = z.object({
   LOG_PRETTY: booleanFromEnv.optional(),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
+  SIGNUP_MAX_PER_IP: z.coerce.number().int().min(1).default(20),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /**
    * How long a checked access token or API key is trusted without reading its session again. Changes

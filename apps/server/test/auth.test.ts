@@ -364,6 +364,36 @@ describe("login throttle", () => {
   });
 });
 
+describe("sign-up throttle", () => {
+  let throttled: TestServer;
+
+  beforeAll(async () => {
+    throttled = await startTestServer({ SIGNUP_MAX_PER_IP: "2", TRUST_PROXY: "true" });
+  });
+  afterAll(() => throttled?.close());
+
+  const signup = (email: string, ip: string) =>
+    throttled.rest("POST", "/auth/signup", {
+      body: { email, password: PASSWORD, name: "Signer" },
+      headers: { "x-forwarded-for": ip },
+    });
+
+  it("past SIGNUP_MAX_PER_IP sign-ups from one IP answers 429 with Retry-After and creates nobody; other IPs still sign up", async () => {
+    const ip = "192.0.2.44";
+    expect((await signup(uniqueEmail("first"), ip)).status).toBe(200);
+    expect((await signup(uniqueEmail("second"), ip)).status).toBe(200);
+
+    const refusedEmail = uniqueEmail("third");
+    const refused = await signup(refusedEmail, ip);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.body).toMatchObject({ code: "TOO_MANY_REQUESTS", requestId: expect.any(String) });
+    expect(await throttled.prisma.user.count({ where: { email: refusedEmail } })).toBe(0);
+
+    expect((await signup(uniqueEmail("elsewhere"), "192.0.2.45")).status).toBe(200);
+  });
+});
+
 describe("login throttle under concurrent attempts", () => {
   // Long enough for the burst to end inside one window on a busy machine, short enough to wait out.
   const WINDOW_SECONDS = 15;

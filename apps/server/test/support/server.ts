@@ -73,6 +73,7 @@ export async function startTestServer(
     LOG_LEVEL: "silent",
     JWT_SECRET: randomBytes(32).toString("hex"),
     LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+    SIGNUP_MAX_PER_IP: "100000",
     IMPORT_DIR: importDir,
     DATABASE_POOL_SIZE: "5",
     ...env,

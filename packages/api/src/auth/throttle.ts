@@ -6,13 +6,21 @@ export interface ThrottleSettings {
   failuresPerAccount: number;
   /** Login attempts (successful or not) allowed per client IP within the window. */
   attemptsPerIp: number;
+  /** Sign-ups allowed per client IP within the window (each one costs a password hash, with no credential). */
+  signupsPerIp: number;
   windowSeconds: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottleSettings = { failuresPerAccount: 10, attemptsPerIp: 50, windowSeconds: 900 };
+export const DEFAULT_THROTTLE: ThrottleSettings = {
+  failuresPerAccount: 10,
+  attemptsPerIp: 50,
+  signupsPerIp: 20,
+  windowSeconds: 900,
+};
 
 /**
- * Login throttling, per account (failures only, cleared by a success) and per IP (every attempt).
+ * Login throttling, per account (failures only, cleared by a success) and per IP (every attempt),
+ * and sign-ups per IP.
  * An attempt takes its point from the account's budget before its password is checked and gives
  * it back only by succeeding, so attempts sent at once cannot all be checked against the same
  * remaining budget. Counters live in process memory: behind several instances, each instance
@@ -21,10 +29,17 @@ export const DEFAULT_THROTTLE: ThrottleSettings = { failuresPerAccount: 10, atte
 export class LoginThrottle {
   private readonly byAccount: RateLimiterMemory;
   private readonly byIp: RateLimiterMemory;
+  private readonly signupsByIp: RateLimiterMemory;
 
   constructor(settings: ThrottleSettings = DEFAULT_THROTTLE) {
     this.byAccount = new RateLimiterMemory({ points: settings.failuresPerAccount, duration: settings.windowSeconds });
     this.byIp = new RateLimiterMemory({ points: settings.attemptsPerIp, duration: settings.windowSeconds });
+    this.signupsByIp = new RateLimiterMemory({ points: settings.signupsPerIp, duration: settings.windowSeconds });
+  }
+
+  /** Throws TOO_MANY_REQUESTS before any password work when the IP's sign-up budget is spent. */
+  async beforeSignup(ip: string): Promise<void> {
+    await consume(this.signupsByIp, ip);
   }
 
   /**

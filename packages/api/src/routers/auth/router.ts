@@ -22,11 +22,20 @@ const tags = ["auth"];
 export const authRouter = {
   signup: publicProcedure
     .meta({
-      openapi: { method: "POST", path: "/auth/signup", tags, protect: false, summary: "Create a user and their organization" },
+      openapi: {
+        method: "POST",
+        path: "/auth/signup",
+        tags,
+        protect: false,
+        // A spent sign-up budget of the client's IP.
+        errorResponses: [429],
+        summary: "Create a user and their organization",
+      },
     })
     .input(signupInput)
     .output(sessionOutput)
     .mutation(async ({ ctx, input }) => {
+      await ctx.loginThrottle.beforeSignup(ctx.ip);
       const existing = await ctx.db.user.findUnique({ where: { email: input.email } });
       if (existing) throw conflict("email: an account with this email already exists");
       const passwordHash = await hashPassword(input.password);
