@@ -117,17 +117,12 @@ async function receiveUpload(
       }
       try {
         assertStorableText({ file: { name: part.filename } });
-      } catch (error) {
-        part.file.resume();
-        throw error;
-      }
-      if (part.fieldname !== "file" || upload) {
-        part.file.resume();
-        throw new TRPCError({ code: "BAD_REQUEST", message: "send one file, in the field `file`" });
-      }
-      try {
+        if (part.fieldname !== "file" || upload) {
+          throw new TRPCError({ code: "BAD_REQUEST", message: "send one file, in the field `file`" });
+        }
         importFormatOf(part.filename);
       } catch (error) {
+        // A refused file is drained, so the parser can end the body and the answer can be sent.
         part.file.resume();
         throw error;
       }

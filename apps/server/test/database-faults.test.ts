@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { startDatabaseProxy } from "./support/db-proxy.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
+import { freePort } from "./support/server-process.ts";
 
 /** Terminating backends, cutting connections and sizing the pool only mean something on PostgreSQL. */
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL);
@@ -75,14 +75,6 @@ function protocolOf(answer: { protocol: Protocol }) {
 async function countByEmail(server: TestServer, emails: string[]): Promise<Map<string, number>> {
   const rows = await server.prisma.lead.groupBy({ by: ["email"], where: { email: { in: emails } }, _count: true });
   return new Map(rows.map((row) => [row.email ?? "", row._count]));
-}
-
-async function freePort(): Promise<number> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-  const { port } = listener.address() as net.AddressInfo;
-  await new Promise((resolve) => listener.close(resolve));
-  return port;
 }
 
 /** Waits until `probe` answers 2xx (the server recovered by itself); fails after `withinMs`. */

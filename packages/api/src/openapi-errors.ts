@@ -82,7 +82,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponse> = {
     component: "UnsupportedMediaType",
     code: "UNSUPPORTED_MEDIA_TYPE",
     description: "The body is not of the media type the operation takes.",
-    exampleMessage: 'Unsupported content-type "text/plain"',
+    exampleMessage: 'Unsupported content type "text/plain"',
   },
   429: {
     component: "TooManyRequests",

@@ -5,7 +5,7 @@ import { type Principal, principalPermissions, resolvePrincipal } from "./auth/c
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
 import { describeIssues, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
-import { unstorableTextIssues } from "./lib/storable-text.ts";
+import { assertStorableText } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
 
@@ -74,8 +74,7 @@ function refuseUndeclaredQueryParameters(ctx: Pick<Context, "undeclaredQueryPara
 
 /** The raw input, before any schema: no string of it may hold what PostgreSQL cannot store (see storable-text). */
 const refuseUnstorableText = t.middleware(async ({ getRawInput, next }) => {
-  const issues = unstorableTextIssues(await getRawInput());
-  if (issues.length) throw invalidFields(issues);
+  assertStorableText(await getRawInput());
   return next();
 });
 

@@ -51,7 +51,8 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A local port nothing listens on (taken from the OS, then released). */
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const { port } = probe.address() as net.AddressInfo;
