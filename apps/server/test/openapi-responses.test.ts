@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { BUILT_IN_ROLES } from "@crm/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDatabaseProxy } from "./support/db-proxy.ts";
 import { csvOf, waitForImport } from "./support/imports.ts";
 import {
   createResponseValidator,
@@ -300,6 +301,56 @@ describe("every operation answers as the document says", () => {
       .map(({ method, route }) => operationKey(method, route))
       .filter((key) => ![...(observed.get(key) ?? [])].some((status) => status < 300));
     expect(missing).toEqual([]);
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)("with the database gone (PostgreSQL)", () => {
+  let unavailable: TestServer;
+  let proxy: Awaited<ReturnType<typeof startDatabaseProxy>> | undefined;
+
+  beforeAll(async () => {
+    unavailable = await startTestServer(
+      {},
+      {
+        connectThrough: async (url) => {
+          proxy = await startDatabaseProxy(url);
+          return proxy.url;
+        },
+      },
+    );
+  });
+  afterAll(async () => {
+    await unavailable?.close();
+    await proxy?.close();
+  });
+
+  it("every operation, the export file route too, answers 503 with Retry-After, as its document declares", async () => {
+    const user = await unavailable.signup("Unavailable");
+    // Inputs need no record to exist: with no database, nothing is looked up.
+    const inputs = await Promise.all(
+      routed.map((info) =>
+        generateInput(info, {
+          values: info.idField ? addressing(info, [randomUUID()]) : {},
+          reference: async () => randomUUID(),
+        }),
+      ),
+    );
+    await proxy?.cut();
+    const answers: string[] = [];
+    const declaredProblems: string[] = [];
+    for (const [index, info] of routed.entries()) {
+      const response = await callRest(unavailable, user.token(), info, inputs[index]);
+      answers.push(`${info.path} ${response.status}`);
+      declaredProblems.push(...problemsOf(info.openapi.method, info.openapi.path, response));
+    }
+    const exported = await fetch(`${unavailable.url}/api/v1/leads/export`, {
+      headers: { authorization: `Bearer ${user.token()}` },
+    });
+    const exportAnswer = { status: exported.status, headers: exported.headers, body: await exported.json() };
+    declaredProblems.push(...problemsOf("GET", "/leads/export", exportAnswer));
+    expect(declaredProblems).toEqual([]);
+    expect(answers).toEqual(routed.map((info) => `${info.path} 503`));
+    expect(exportAnswer.status).toBe(503);
   });
 });
 
