@@ -50,8 +50,8 @@ export function badRequest(field: string, message: string): TRPCError {
   return new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${message}` });
 }
 
-export function conflict(message: string): TRPCError {
-  return new TRPCError({ code: "CONFLICT", message });
+export function conflict(field: string, message?: string, _details: { existingId?: string } = {}): TRPCError {
+  return new TRPCError({ code: "CONFLICT", message: message === undefined ? field : `${field}: ${message}` });
 }
 
 export function forbidden(message: string): TRPCError {

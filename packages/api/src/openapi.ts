@@ -127,12 +127,17 @@ interface ProcedureDef {
   meta?: OpenApiMeta;
 }
 
-function inputKeys(input: z.ZodType | undefined): string[] {
-  let schema: unknown = input;
-  while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) {
-    schema = schema.unwrap();
-  }
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+/**
+ * Whether an input names records by id anywhere (`id`, `ids`, `assignedToId`, the ids of bulk
+ * rows): an id of no record of the caller's organization is a 404.
+ */
+function namesRecords(input: z.ZodType | undefined): boolean {
+  if (!input) return false;
+  const hasUuid = (node: unknown): boolean =>
+    typeof node === "object" &&
+    node !== null &&
+    ((node as { format?: unknown }).format === "uuid" || Object.values(node).some((child) => hasUuid(child)));
+  return hasUuid(z.toJSONSchema(input, { io: "input", unrepresentable: "any" }));
 }
 
 interface DocumentedOperation {
@@ -148,12 +153,11 @@ function procedureOperations(): DocumentedOperation[] {
     ([path, { _def: def }]) => {
       const openapi = def.meta?.openapi;
       if (!openapi || openapi.enabled === false || def.type === "subscription") return [];
-      const keys = inputKeys(def.inputs[0]);
       const traits: OperationTraits = {
         method: openapi.method,
         type: def.type,
         protect: openapi.protect ?? true,
-        addressesRecords: openapi.path.includes("{") || keys.includes("id") || keys.includes("ids"),
+        addressesRecords: openapi.path.includes("{") || namesRecords(def.inputs[0]),
         declared: Array.isArray(openapi.errorResponses)
           ? openapi.errorResponses
           : Object.keys(openapi.errorResponses ?? {}).map(Number),

@@ -20,6 +20,13 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** The record resources: each is gated by `<resource>:<verb>`. */
+export const RECORD_RESOURCES = ["leads"] as const;
+export type RecordResource = (typeof RECORD_RESOURCES)[number];
+export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
+export type RecordVerb = (typeof RECORD_VERBS)[number];
+export type RecordPermission = `${RecordResource}:${RecordVerb}`;
+
 export const BUILT_IN_ROLE_KEYS = ["owner", "admin", "manager", "agent", "viewer"] as const;
 export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 

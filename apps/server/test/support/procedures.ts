@@ -42,10 +42,11 @@ export interface ProcedureInfo {
   /** Its JSON Schema (input side), an object schema or undefined. */
   schema?: JsonSchema;
   /**
-   * How the procedure addresses records of its router: `id` (one record) or `ids` (a list of
-   * uuids, the bulk procedures); undefined when it addresses none.
+   * How the procedure addresses records of its router: `id` (one record), `ids` (a list of
+   * uuids, the bulk procedures) or `rows` (a list of objects each with its `id`, under the
+   * router's name: `{ leads: [{ id, ...patch }] }`); undefined when it addresses none.
    */
-  idField?: "id" | "ids";
+  idField?: "id" | "ids" | "rows";
   takesId: boolean;
 }
 
@@ -71,7 +72,14 @@ export function listProcedures(): ProcedureInfo[] {
       const schema = objectSchema(input);
       const [router = "", name = ""] = path.split(".");
       const ids = schema?.properties?.ids;
-      const idField = schema?.properties?.id ? "id" : ids?.type === "array" && ids.items?.format === "uuid" ? "ids" : undefined;
+      const rows = schema?.properties?.[router];
+      const idField = schema?.properties?.id
+        ? "id"
+        : ids?.type === "array" && ids.items?.format === "uuid"
+          ? "ids"
+          : rows?.type === "array" && rows.items?.properties?.id?.format === "uuid"
+            ? "rows"
+            : undefined;
       return {
         path,
         router,
@@ -94,9 +102,10 @@ export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
 }
 
-/** The input fields that point `info` at records of its router: `{ id }` or `{ ids }`. */
+/** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
 export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
   if (info.idField === "ids") return { ids };
+  if (info.idField === "rows") return { [info.router]: ids.map((id) => ({ id })) };
   if (info.idField === "id" && ids.length === 1) return { id: ids[0] };
   throw new Error(`${info.path} addresses ${info.idField ?? "no records"}; cannot point it at ${ids.length} ids`);
 }

@@ -3,7 +3,8 @@ import type { OrgContext } from "../trpc.ts";
 import { insertRows } from "./bulk-sql.ts";
 import { uuidv7 } from "./ids.ts";
 
-export type AuditAction = "create" | "update" | "delete" | "restore" | "purge";
+/** The plain writes, or a named action (`qualify`, `merge`) recorded under its own name. */
+export type AuditAction = "create" | "update" | "delete" | "restore" | "purge" | (string & {});
 export type FieldChanges = Record<string, { before: unknown; after: unknown }>;
 
 type Snapshot = Record<string, unknown>;

@@ -1,60 +1,31 @@
 import type { Lead, Prisma } from "@crm/db";
 import { conflict } from "../../errors.ts";
-import { writeAudit } from "../../lib/audit.ts";
+import { findRecord, lockRecord, writeRecord } from "../../kit/records.ts";
 import { keysetPage } from "../../lib/pagination.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { auditable, changeLead, checkEmailFree, findLead, lockLead, lockLiveLead } from "./service.ts";
+import { leadChangeColumns } from "./derived.ts";
+import { leads } from "./schemas.ts";
+import { changeLead } from "./service.ts";
 
 type Tx = Prisma.TransactionClient;
+
+const lockLiveLead = (tx: Tx, ctx: OrgContext, id: string) => lockRecord<Lead>(tx, ctx, leads, id, { deleted: false });
 
 export async function setLeadActive(tx: Tx, ctx: OrgContext, id: string, isActive: boolean) {
   return changeLead(tx, ctx, await lockLiveLead(tx, ctx, id), { isActive });
 }
 
-export async function softDeleteLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await lockLiveLead(tx, ctx, id);
-  const after = await tx.lead.update({ where: { id }, data: { deletedAt: new Date(), updatedById: ctx.actor.userId } });
-  await writeAudit(tx, ctx, {
-    action: "delete",
-    entityType: "lead",
-    entityId: id,
-    before: auditable(before),
-    after: auditable(after),
-  });
-  return after;
-}
-
-export async function restoreLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await lockLead(tx, ctx, id, { deleted: true });
-  await checkEmailFree(tx, ctx, before.email, id);
-  const after = await tx.lead.update({ where: { id }, data: { deletedAt: null, updatedById: ctx.actor.userId } });
-  await writeAudit(tx, ctx, {
-    action: "restore",
-    entityType: "lead",
-    entityId: id,
-    before: auditable(before),
-    after: auditable(after),
-  });
-  return after;
-}
-
-/** Permanent deletion: the row and its notes go; the audit trail keeps what it was. */
-export async function purgeLead(tx: Tx, ctx: OrgContext, id: string) {
-  const before = await lockLead(tx, ctx, id);
-  await tx.lead.delete({ where: { id } });
-  await writeAudit(tx, ctx, { action: "purge", entityType: "lead", entityId: id, before: auditable(before), after: null });
-}
-
 export async function qualifyLead(tx: Tx, ctx: OrgContext, id: string) {
   const before = await lockLiveLead(tx, ctx, id);
-  if (before.status === "won" || before.status === "lost") throw conflict(`status: a ${before.status} lead cannot be qualified`);
-  return changeLead(tx, ctx, before, { status: "qualified", disqualificationReason: null });
+  if (before.status === "won" || before.status === "lost")
+    throw conflict("status", `a ${before.status} lead cannot be qualified`);
+  return changeLead(tx, ctx, before, { status: "qualified", disqualificationReason: null }, "qualify");
 }
 
 export async function disqualifyLead(tx: Tx, ctx: OrgContext, id: string, reason: string) {
   const before = await lockLiveLead(tx, ctx, id);
-  if (before.status === "won") throw conflict("status: a won lead cannot be disqualified");
-  return changeLead(tx, ctx, before, { status: "unqualified", disqualificationReason: reason });
+  if (before.status === "won") throw conflict("status", "a won lead cannot be disqualified");
+  return changeLead(tx, ctx, before, { status: "unqualified", disqualificationReason: reason }, "disqualify");
 }
 
 async function createNote(tx: Tx, ctx: OrgContext, lead: Lead, body: string) {
@@ -73,7 +44,7 @@ export async function addLeadNote(tx: Tx, ctx: OrgContext, id: string, body: str
   const lead = await lockLiveLead(tx, ctx, id);
   const note = await createNote(tx, ctx, lead, body);
   // Notes count towards engagement, so the score moves.
-  await changeLead(tx, ctx, lead, {}, { rescore: true });
+  await writeRecord(tx, ctx, leads, lead, await leadChangeColumns(tx, ctx, lead, {}, { rescore: true }), "update");
   return note;
 }
 
@@ -82,7 +53,7 @@ export async function listLeadNotes(
   ctx: OrgContext,
   input: { id: string; limit: number; cursor?: string; sortOrder: "asc" | "desc" },
 ) {
-  const lead = await findLead(db, ctx, input.id);
+  const lead = await findRecord<Lead>(db, ctx, leads, input.id);
   const page = keysetPage({ field: "createdAt", order: input.sortOrder, type: "date" }, input.limit, input.cursor);
   const rows = await db.leadNote.findMany({
     where: { AND: [{ leadId: lead.id, organizationId: ctx.org.id }, page.where] },

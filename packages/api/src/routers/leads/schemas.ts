@@ -1,9 +1,14 @@
+import type { Lead } from "@crm/db";
 import { z } from "zod";
+import { fields } from "../../kit/fields.ts";
+import { type CreateValues, defineResource, recordModel } from "../../kit/resource.ts";
 import { dateFilterInput, dateTimeInput } from "../../lib/dates.ts";
-import { booleanFilter, multiValue } from "../../lib/filters.ts";
+import { booleanFilter } from "../../lib/filters.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
-import { emailSchema, idSchema, text, timestamp } from "../../lib/schemas.ts";
-import { phoneSchema, websiteSchema } from "./normalize.ts";
+import { idSchema, text, timestamp } from "../../lib/schemas.ts";
+import { leadChangeColumns, leadPatchColumns, newLeadData } from "./derived.ts";
+import { hotThreshold, presentLead } from "./present.ts";
+import { normalizeSearchTerm } from "./search-text.ts";
 
 export const LEAD_STATUSES = ["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost", "unqualified"] as const;
 export const LEAD_SOURCES = [
@@ -20,116 +25,171 @@ export const LEAD_SOURCES = [
 export const leadStatusSchema = z.enum(LEAD_STATUSES);
 export const leadSourceSchema = z.enum(LEAD_SOURCES);
 
-const keywordList = (max: number) =>
-  z
-    .array(text(50))
-    .max(max)
-    .transform((items) => [...new Set(items.map((item) => item.toLowerCase()))]);
+const scorePartOutput = z.object({ rule: z.string(), points: z.number().int(), reason: z.string() });
 
-/** The fields a caller may write; ids, org, score, audit fields and timestamps are server-owned. */
-export const leadWritableFields = {
-  firstName: text(100),
-  lastName: text(100).nullable().optional(),
-  email: emailSchema.nullable().optional(),
-  phone: phoneSchema.nullable().optional(),
-  companyName: text(200).nullable().optional(),
-  jobTitle: text(200).nullable().optional(),
-  vertical: text(100).nullable().optional(),
-  website: websiteSchema.nullable().optional(),
-  interests: keywordList(50).optional(),
-  source: leadSourceSchema.optional(),
-  status: leadStatusSchema.optional(),
-  conversionProbability: z.number().min(0).max(1).nullable().optional(),
-  manualScore: z
-    .number()
-    .int()
-    .min(0)
-    .max(100)
-    .nullable()
-    .optional()
-    .meta({ description: "Sets the score by hand and locks it against the rules; null returns to automatic scoring." }),
-  assignedToId: idSchema
-    .nullable()
-    .optional()
-    .meta({ description: "The member the lead is assigned to; null for nobody.", examples: [null] }),
-  lastContactedAt: dateTimeInput.nullable().optional(),
-  nextFollowUpAt: dateTimeInput.nullable().optional(),
-  tags: keywordList(50).optional(),
-  notes: z.string().max(10_000, { error: "must be at most 10000 characters" }).nullable().optional(),
-  isActive: z.boolean().optional(),
+/** Every field of a lead, once. The table's other columns are server-only (searchText) or common to all records. */
+const leadFields = {
+  firstName: fields.text(100, {
+    required: true,
+    sort: true,
+    exported: { header: "First Name", width: 16 },
+    imported: ["First Name", "first_name", "firstname", "Given Name", "Forename", "First"],
+  }),
+  lastName: fields.text(100, {
+    sort: true,
+    exported: { header: "Last Name", width: 16 },
+    imported: ["Last Name", "last_name", "Surname", "Family Name", "Last"],
+  }),
+  email: fields.email({
+    description: "Lower-cased; unique among the organization's live leads.",
+    exported: { header: "Email", width: 28 },
+    imported: ["Email", "E-mail", "Email Address", "E-mail Address", "Mail", "Work Email"],
+  }),
+  phone: fields.phone({
+    exported: { header: "Phone", width: 16 },
+    imported: ["Phone", "Phone Number", "Mobile", "Mobile Phone", "Telephone", "Tel", "Cell", "Work Phone"],
+  }),
+  companyName: fields.text(200, {
+    exported: { header: "Company Name", width: 24 },
+    imported: ["Company Name", "company_name", "Company", "Organization", "Organisation", "Account Name", "Account", "Employer"],
+  }),
+  jobTitle: fields.text(200, {
+    exported: { header: "Job Title", width: 20 },
+    imported: ["Job Title", "job_title", "Title", "Position", "Role", "Designation"],
+  }),
+  vertical: fields.text(100, {
+    description: "Industry / vertical.",
+    filter: "equals",
+    exported: { header: "Industry", width: 16 },
+    imported: ["Industry", "Vertical", "Sector"],
+  }),
+  website: fields.website({
+    exported: { header: "Website", width: 24 },
+    imported: ["Website", "Web Site", "URL", "Homepage", "Company Website", "Web"],
+  }),
+  interests: fields.keywords(50, {
+    description: "Interests and keywords the lead searched for or showed.",
+    exported: { header: "Interests", width: 20 },
+    imported: ["Interests", "Keywords", "Site Search", "Search Terms"],
+  }),
+  source: fields.enumWithDefault(LEAD_SOURCES, {
+    filter: "in",
+    exported: { header: "Source" },
+    imported: ["Source", "Lead Source", "Channel", "Origin"],
+  }),
+  status: fields.enumWithDefault(LEAD_STATUSES, {
+    filter: "in",
+    exported: { header: "Status" },
+    imported: ["Status", "Lead Status", "Stage"],
+  }),
+  score: fields.integer(
+    { min: 0, max: 100 },
+    { serverOwned: true, nullable: false, filter: "range", sort: true, exported: { header: "Score", width: 8 } },
+  ),
+  scoreIsManual: fields.boolean({ serverOwned: true }),
+  scoreBreakdown: fields.shown("json", z.array(scorePartOutput), { nullable: false }),
+  conversionProbability: fields.number(
+    { min: 0, max: 1 },
+    { imported: ["Conversion Probability", "Probability"], exported: { header: "Conversion Probability" } },
+  ),
+  manualScore: fields.integer(
+    { min: 0, max: 100 },
+    {
+      virtual: true,
+      description: "Sets the score by hand and locks it against the rules; null returns to automatic scoring.",
+      imported: ["Manual Score"],
+    },
+  ),
+  assignedToId: fields.id({
+    description: "The member the lead is assigned to; null for nobody.",
+    exported: { header: "Assigned To ID", width: 38 },
+    imported: [
+      "Assigned To",
+      "Assigned To ID",
+      "Assigned To Email",
+      "Assignee",
+      "Owner",
+      "Owner Email",
+      "Lead Owner",
+      "Sales Rep",
+    ],
+  }),
+  lastContactedAt: fields.dateTime({
+    exported: { header: "Last Contacted At", width: 20 },
+    imported: ["Last Contacted", "Last Contacted At", "Last Contact", "Last Contact Date"],
+  }),
+  nextFollowUpAt: fields.dateTime({
+    sort: true,
+    exported: { header: "Next Follow-up At", width: 20 },
+    imported: ["Next Follow-up At", "Next Follow-up", "Next Follow Up", "Follow-up Date", "Follow Up Date", "Follow-up"],
+  }),
+  callAttempts: fields.integer(
+    { min: 0, max: 2_147_483_647 },
+    { serverOwned: true, nullable: false, exported: { header: "Call Attempts" } },
+  ),
+  tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
+  notes: fields.longText(10_000, {
+    exported: { header: "Notes", width: 40 },
+    imported: ["Notes", "Note", "Comments", "Comment", "Description"],
+  }),
+  isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
+  disqualificationReason: fields.text(1000, { serverOwned: true }),
 };
 
-export const createLeadInput = z.strictObject(leadWritableFields);
-export const updateLeadInput = z.strictObject({
-  id: idSchema,
-  ...leadWritableFields,
-  firstName: leadWritableFields.firstName.optional(),
-});
-
-export const LEAD_SORT_FIELDS = ["createdAt", "updatedAt", "score", "name", "firstName", "lastName", "nextFollowUpAt"] as const;
-
-/** The filters shared by list, stats, export and the bulk tools. */
-export const leadFilterShape = {
-  search: z.string().trim().min(1).max(200).optional(),
-  status: multiValue(leadStatusSchema).optional(),
-  source: multiValue(leadSourceSchema).optional(),
-  assignedTo: z
-    .union([idSchema, z.literal("me"), z.literal("unassigned")])
-    .optional()
-    .meta({ description: "A user id, `me`, or `unassigned`." }),
-  createdFrom: dateFilterInput.optional(),
-  createdTo: dateFilterInput.optional(),
-  updatedFrom: dateFilterInput.optional(),
-  updatedTo: dateFilterInput.optional(),
-  scoreMin: z.coerce.number().int().min(0).max(100).optional(),
-  scoreMax: z.coerce.number().int().min(0).max(100).optional(),
-  tags: multiValue(text(50)).optional(),
-  tagsMatch: z.enum(["any", "all"]).default("any"),
-  hot: booleanFilter.optional(),
-  isActive: booleanFilter.optional(),
-  vertical: text(100).optional(),
-  followUpDueBefore: dateFilterInput.optional(),
-  deleted: z.enum(["exclude", "include", "only"]).default("exclude"),
-};
-
-export const leadFilterInput = z.strictObject(leadFilterShape);
-
-export const listLeadsInput = z.strictObject({
-  ...pageInputShape,
-  ...leadFilterShape,
-  sortBy: z.enum(LEAD_SORT_FIELDS).default("createdAt"),
-  withTotal: booleanFilter.default(false).meta({ description: "Count the matching rows too (one more query)." }),
-});
-
-const bulkIds = z
-  .array(idSchema)
-  .min(1, { error: "must list at least one id" })
-  .max(1000, { error: "at most 1000 ids per call" })
-  .transform((ids) => [...new Set(ids)]);
-
-export const bulkStatusInput = z.strictObject({ ids: bulkIds, status: leadStatusSchema });
-export const bulkAssignInput = z.strictObject({ ids: bulkIds, assignedToId: idSchema.nullable() });
-export const bulkIdsInput = z.strictObject({ ids: bulkIds });
-/** The name under which the document declares `createLeadInput`, so bulk rows can point at it. */
-export const LEAD_INPUT_COMPONENT = "LeadInput";
-
-/**
- * A bulk row is taken as any object and validated on its own, like leads.create (an invalid row
- * is reported, not fatal); the document shows it as the create-lead schema it is checked against.
- */
-const bulkLeadRow = z.record(z.string(), z.unknown()).meta({
-  description: "A lead, as leads.create takes it. Each row is validated on its own: an invalid row is reported, not fatal.",
-  override: ({ jsonSchema }) => {
-    const { description } = jsonSchema;
-    for (const key of Object.keys(jsonSchema)) delete jsonSchema[key as keyof typeof jsonSchema];
-    Object.assign(jsonSchema, { $ref: `#/components/schemas/${LEAD_INPUT_COMPONENT}`, description });
+export const leads = defineResource({
+  key: "leads",
+  singular: "lead",
+  label: "Lead",
+  table: "Lead",
+  model: recordModel<Lead>((db) => db.lead),
+  fields: leadFields,
+  serverOnly: ["searchText"],
+  notAudited: ["scoreBreakdown"],
+  owner: { field: "assignedToId", filter: "assignedTo" },
+  unique: [{ field: "email" }],
+  search: { column: "searchText", normalize: normalizeSearchTerm },
+  sorts: { name: { field: "lastName", type: "string", nullable: true } },
+  computed: {
+    daysSinceCreated: z.number().int().meta({ description: "Whole days since the lead was created." }),
+    isHot: z.boolean().meta({ description: "Score at or above the organization's hot threshold." }),
+  },
+  filters: {
+    hot: booleanFilter.optional().meta({ description: "Score at or above (true) or below (false) the hot threshold." }),
+    followUpDueBefore: dateFilterInput.optional(),
+  },
+  hooks: {
+    prepare: hotThreshold,
+    newRow: (ctx, input) => newLeadData(ctx, input as CreateLeadInput),
+    patchColumns: (_before, patch) => leadPatchColumns(patch as Partial<CreateLeadInput>),
+    changeColumns: (tx, ctx, before, changes) => leadChangeColumns(tx, ctx, before as Lead, changes),
+    present: (row, threshold, now) => presentLead(row as Lead, threshold as number, now),
+    where: (_ctx, filters, threshold) => {
+      const and: object[] = [];
+      if (filters.hot === true) and.push({ score: { gte: threshold } });
+      if (filters.hot === false) and.push({ score: { lt: threshold } });
+      if (filters.followUpDueBefore) and.push({ nextFollowUpAt: { lt: filters.followUpDueBefore } });
+      return and;
+    },
   },
 });
 
-export const bulkCreateInput = z.strictObject({
-  leads: z.array(bulkLeadRow).min(1).max(1000, { error: "at most 1000 leads per call" }),
-});
+export const createLeadInput = leads.schemas.create;
+export const updateLeadInput = leads.schemas.update;
+export const leadOutput = leads.schemas.output;
+/** The filters shared by list, stats, export and the bulk tools. */
+export const leadFilterShape = leads.schemas.filterShape;
+export const leadFilterInput = leads.schemas.filters;
+/** The name under which the document declares `createLeadInput`, so bulk rows can point at it. */
+export const LEAD_INPUT_COMPONENT = "LeadInput";
 
+export const bulkStatusInput = z.strictObject({
+  ids: z
+    .array(idSchema)
+    .min(1, { error: "must list at least one id" })
+    .max(1000, { error: "at most 1000 ids per call" })
+    .transform((ids) => [...new Set(ids)]),
+  status: leadStatusSchema,
+});
 export const setActiveInput = z.strictObject({ id: idSchema, isActive: z.boolean() });
 export const disqualifyInput = z.strictObject({ id: idSchema, reason: text(1000) });
 export const addNoteInput = z.strictObject({ id: idSchema, body: text(10_000) });
@@ -140,42 +200,6 @@ export const logCallInput = z.strictObject({
 });
 export const leadPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
 
-const scorePartOutput = z.object({ rule: z.string(), points: z.number().int(), reason: z.string() });
-
-export const leadOutput = z.object({
-  id: z.uuid(),
-  firstName: z.string(),
-  lastName: z.string().nullable(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  companyName: z.string().nullable(),
-  jobTitle: z.string().nullable(),
-  vertical: z.string().nullable(),
-  website: z.string().nullable(),
-  interests: z.array(z.string()),
-  source: leadSourceSchema,
-  status: leadStatusSchema,
-  score: z.number().int(),
-  scoreIsManual: z.boolean(),
-  scoreBreakdown: z.array(scorePartOutput),
-  conversionProbability: z.number().nullable(),
-  assignedToId: z.uuid().nullable(),
-  lastContactedAt: timestamp.nullable(),
-  nextFollowUpAt: timestamp.nullable(),
-  callAttempts: z.number().int(),
-  tags: z.array(z.string()),
-  notes: z.string().nullable(),
-  isActive: z.boolean(),
-  disqualificationReason: z.string().nullable(),
-  createdById: z.uuid().nullable(),
-  updatedById: z.uuid().nullable(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  deletedAt: timestamp.nullable(),
-  daysSinceCreated: z.number().int().meta({ description: "Whole days since the lead was created." }),
-  isHot: z.boolean().meta({ description: "Score at or above the organization's hot threshold." }),
-});
-
 export const leadNoteOutput = z.object({
   id: z.uuid(),
   leadId: z.uuid(),
@@ -183,23 +207,6 @@ export const leadNoteOutput = z.object({
   authorUserId: z.uuid().nullable(),
   authorApiKeyId: z.uuid().nullable(),
   createdAt: timestamp,
-});
-
-export const bulkResultOutput = z.object({ count: z.number().int() });
-
-export const bulkCreateOutput = z.object({
-  created: z.number().int(),
-  duplicates: z.number().int(),
-  invalid: z.number().int(),
-  results: z.array(
-    z.object({
-      index: z.number().int(),
-      status: z.enum(["created", "duplicate", "invalid"]),
-      id: z.uuid().optional(),
-      existingId: z.uuid().optional().meta({ description: "For duplicates: the live lead that already has this email." }),
-      errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  ),
 });
 
 export const leadStatsOutput = z.object({
@@ -212,21 +219,8 @@ export const leadStatsOutput = z.object({
   newPerWeek: z.array(z.object({ weekStart: timestamp, count: z.number().int() })),
 });
 
-export const leadHistoryOutput = z.object({
-  items: z.array(
-    z.object({
-      id: z.uuid(),
-      action: z.string(),
-      at: timestamp,
-      actor: z.object({ kind: z.enum(["user", "apiKey", "unknown"]), id: z.string().nullable(), name: z.string().nullable() }),
-      changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
-    }),
-  ),
-  nextCursor: z.string().nullable(),
-});
-
-export type LeadWritable = z.infer<typeof createLeadInput>;
-export type CreateLeadInput = z.infer<typeof createLeadInput>;
+export type CreateLeadInput = CreateValues<typeof leadFields>;
 export type UpdateLeadInput = z.infer<typeof updateLeadInput>;
-export type ListLeadsInput = z.infer<typeof listLeadsInput>;
+export type LeadWritable = CreateLeadInput;
 export type LeadFilterInput = z.infer<typeof leadFilterInput>;
+export type ListLeadsInput = z.infer<typeof leads.schemas.list>;

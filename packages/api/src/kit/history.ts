@@ -1,20 +1,24 @@
 import type { Prisma } from "@crm/db";
-import { keysetPage } from "../../lib/pagination.ts";
-import type { OrgContext } from "../../trpc.ts";
-import { findLead } from "./service.ts";
+import { z } from "zod";
+import { keysetPage } from "../lib/pagination.ts";
+import { timestamp } from "../lib/schemas.ts";
+import type { OrgContext } from "../trpc.ts";
+import { findRecord } from "./records.ts";
+import type { AnyResource } from "./resource.ts";
 
 type Changes = Record<string, { before: unknown; after: unknown }>;
 
-/** The audit trail of one lead, newest first, field by field, with who made each change. */
-export async function leadHistory(
+/** The audit trail of one record, newest first, field by field, with who made each change. */
+export async function recordHistory(
   db: Prisma.TransactionClient,
   ctx: OrgContext,
+  resource: AnyResource,
   input: { id: string; limit: number; cursor?: string },
 ) {
-  await findLead(db, ctx, input.id);
+  await findRecord(db, ctx, resource, input.id);
   const page = keysetPage({ field: "createdAt", order: "desc", type: "date" }, input.limit, input.cursor);
   const rows = await db.auditLog.findMany({
-    where: { AND: [{ organizationId: ctx.org.id, entityType: "lead", entityId: input.id }, page.where] },
+    where: { AND: [{ organizationId: ctx.org.id, entityType: resource.singular, entityId: input.id }, page.where] },
     orderBy: page.orderBy as Prisma.AuditLogOrderByWithRelationInput[],
     take: page.take,
   });
@@ -42,3 +46,18 @@ export async function leadHistory(
     nextCursor,
   };
 }
+
+export const historyOutput = z.object({
+  items: z.array(
+    z.object({
+      id: z.uuid(),
+      action: z
+        .string()
+        .meta({ description: "create, update, delete, restore, purge, or a named action (qualify, merge, ...)." }),
+      at: timestamp,
+      actor: z.object({ kind: z.enum(["user", "apiKey", "unknown"]), id: z.string().nullable(), name: z.string().nullable() }),
+      changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
