@@ -12,6 +12,10 @@ import type { Permission } from "./permissions.ts";
 export type ProcedureMeta = {
   /** The permission a procedure is gated by; read by the role-matrix test and the docs. */
   permission?: Permission;
+  /** The state the records a procedure addresses must be in (restore: soft-deleted); read by the tests that call every procedure. */
+  recordState?: "deleted";
+  /** Why a mutation of a record resource writes no audit entry (the audit-coverage test holds every other one to it). */
+  notAudited?: string;
 };
 
 const t = initTRPC

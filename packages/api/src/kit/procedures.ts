@@ -163,6 +163,7 @@ export function resourceProcedures<
       .mutation(({ ctx, input }) => write(ctx, (tx) => softDeleteRecord(tx, ctx, resource, input.id))),
 
     restore: route("delete", "POST", "/{id}/restore", "restore", `Restore a soft-deleted ${one}`)
+      .meta({ recordState: "deleted" })
       .input(idInput)
       .output(output)
       .mutation(({ ctx, input }) => write(ctx, (tx) => restoreRecord(tx, ctx, resource, input.id))),
@@ -236,6 +237,7 @@ export function resourceProcedures<
       "bulkRestore",
       `Restore up to ${limit} soft-deleted ${plural} (all or nothing)`,
     )
+      .meta({ recordState: "deleted" })
       .input(z.strictObject({ ids: bulkIds }))
       .output(bulkCountOutput)
       .mutation(({ ctx, input }) =>
