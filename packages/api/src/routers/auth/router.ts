@@ -122,7 +122,7 @@ export const authRouter = {
     .mutation(({ ctx, input }) => rotateRefreshToken(ctx.db, ctx.auth, input.refreshToken)),
 
   logout: authedProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/logout", tags, protect: true, summary: "Revoke the current session" } })
+    .meta({ openapi: { method: "POST", path: "/auth/logout", tags, summary: "Revoke the current session" } })
     .input(refreshInput.partial().optional())
     .output(okOutput)
     .mutation(async ({ ctx }) => {
@@ -136,7 +136,6 @@ export const authRouter = {
         method: "GET",
         path: "/auth/me",
         tags,
-        protect: true,
         summary: "The caller, the active organization and their memberships",
       },
     })
@@ -163,7 +162,6 @@ export const authRouter = {
         method: "POST",
         path: "/auth/change-password",
         tags,
-        protect: true,
         summary: "Change password; signs out every other session",
       },
     })

@@ -22,7 +22,6 @@ export const rolesRouter = {
         method: "GET",
         path: "/roles/permissions",
         tags,
-        protect: true,
         summary: "Every permission and the built-in role matrix",
       },
     })
@@ -33,7 +32,7 @@ export const rolesRouter = {
     })),
 
   list: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/roles", tags, protect: true, summary: "Roles of the organization" } })
+    .meta({ openapi: { method: "GET", path: "/roles", tags, summary: "Roles of the organization" } })
     .output(z.object({ items: z.array(roleOutput) }))
     .query(async ({ ctx }) => {
       const roles = await ctx.db.role.findMany({
@@ -44,13 +43,13 @@ export const rolesRouter = {
     }),
 
   byId: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/roles/{id}", tags, protect: true, summary: "One role" } })
+    .meta({ openapi: { method: "GET", path: "/roles/{id}", tags, summary: "One role" } })
     .input(idInput)
     .output(roleOutput)
     .query(async ({ ctx, input }) => present(await findRoleInOrg(ctx.db, ctx, input.id))),
 
   create: permission("roles:manage")
-    .meta({ openapi: { method: "POST", path: "/roles", tags, protect: true, summary: "Create a custom role" } })
+    .meta({ openapi: { method: "POST", path: "/roles", tags, summary: "Create a custom role" } })
     .input(createRoleInput)
     .output(roleOutput)
     .mutation(async ({ ctx, input }) => {
@@ -69,7 +68,6 @@ export const rolesRouter = {
         method: "PATCH",
         path: "/roles/{id}",
         tags,
-        protect: true,
         summary: "Rename a custom role or change its permissions",
       },
     })
@@ -88,7 +86,7 @@ export const rolesRouter = {
     }),
 
   delete: permission("roles:manage")
-    .meta({ openapi: { method: "DELETE", path: "/roles/{id}", tags, protect: true, summary: "Delete an unused custom role" } })
+    .meta({ openapi: { method: "DELETE", path: "/roles/{id}", tags, summary: "Delete an unused custom role" } })
     .input(idInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
