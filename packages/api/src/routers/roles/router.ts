@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { conflict, forbidden } from "../../errors.ts";
+import { conflict, forbidden, WHOLE_INPUT } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { idInput, okOutput } from "../../lib/schemas.ts";
 import { BUILT_IN_ROLE_KEYS, BUILT_IN_ROLES, isBuiltInRoleKey, PERMISSIONS, permissionsOfRole } from "../../permissions.ts";
@@ -53,7 +53,7 @@ export const rolesRouter = {
     .input(createRoleInput)
     .output(roleOutput)
     .mutation(async ({ ctx, input }) => {
-      if (isBuiltInRoleKey(input.key)) throw conflict(`key: "${input.key}" is a built-in role`);
+      if (isBuiltInRoleKey(input.key)) throw conflict("key", `"${input.key}" is a built-in role`);
       assertCanGrant(ctx, { key: input.key, isBuiltIn: false, permissions: input.permissions });
       return ctx.db.$transaction(async (tx) => {
         const role = await tx.role.create({ data: { ...input, organizationId: ctx.org.id, isBuiltIn: false } });
@@ -97,7 +97,8 @@ export const rolesRouter = {
           tx.membership.count({ where: { roleId: role.id } }),
           tx.apiKey.count({ where: { roleId: role.id, revokedAt: null } }),
         ]);
-        if (members + liveKeys > 0) throw conflict("This role is still held by members or API keys; reassign them first");
+        if (members + liveKeys > 0)
+          throw conflict(WHOLE_INPUT, "This role is still held by members or API keys; reassign them first");
         // Revoked keys are dead credentials; their creation and revocation stay in the audit log.
         await tx.apiKey.deleteMany({ where: { roleId: role.id, revokedAt: { not: null } } });
         await tx.role.delete({ where: { id: role.id } });

@@ -2,7 +2,7 @@ import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
-import { conflict, forbidden, notFound } from "../../errors.ts";
+import { conflict, forbidden, notFound, WHOLE_INPUT } from "../../errors.ts";
 import { containsText } from "../../lib/filters.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput, idSchema, okOutput, text } from "../../lib/schemas.ts";
@@ -107,7 +107,10 @@ export const usersRouter = {
             where: { organizationId, status: "active", role: { key: "owner", isBuiltIn: true } },
           });
           if (owners <= 1)
-            throw conflict(`You are the last owner of organization ${organizationId}; make another member owner first`);
+            throw conflict(
+              WHOLE_INPUT,
+              `You are the last owner of organization ${organizationId}; make another member owner first`,
+            );
         }
         await tx.user.update({ where: { id: input.id }, data: { isActive: false } });
         await revokeSessionsWhere(tx, { userId: input.id }, "user_deactivated");
