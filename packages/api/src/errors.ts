@@ -204,6 +204,11 @@ function translateDatabaseFault(error: unknown): TRPCError | undefined {
   });
 }
 
+/** A BAD_REQUEST the database raised without naming the field: about the input as a whole. */
+function inputError(message: string, cause: unknown): TRPCError {
+  return fieldError("BAD_REQUEST", message, [{ path: WHOLE_INPUT, message }], { cause });
+}
+
 /**
  * Maps database errors that are the caller's fault to 4xx: unique violations become CONFLICT,
  * missing rows NOT_FOUND, foreign-key and value-too-long BAD_REQUEST; faults of the database
@@ -219,7 +224,7 @@ export function translateDatabaseError(error: unknown): TRPCError | undefined {
       const message = fields?.length
         ? `Another record already uses this ${fields.join(", ")}`
         : "Another record already uses a value that must be unique";
-      // Every unique constraint is per organization: its organizationId is no field the caller sent.
+      // organizationId scopes a constraint to the tenant; it is never a field the caller sent.
       const named = (fields ?? []).filter((field) => field !== "organizationId");
       const issues = named.length
         ? named.map((path) => ({ path, message: "another record already uses this value" }))
@@ -229,19 +234,9 @@ export function translateDatabaseError(error: unknown): TRPCError | undefined {
     case "P2025":
       return new TRPCError({ code: "NOT_FOUND", message: `${error.meta?.modelName ?? "Record"} not found`, cause: error });
     case "P2003":
-      return fieldError(
-        "BAD_REQUEST",
-        "A referenced record does not exist",
-        [{ path: WHOLE_INPUT, message: "A referenced record does not exist" }],
-        { cause: error },
-      );
+      return inputError("A referenced record does not exist", error);
     case "P2000":
-      return fieldError(
-        "BAD_REQUEST",
-        "A value is too long for its field",
-        [{ path: WHOLE_INPUT, message: "A value is too long for its field" }],
-        { cause: error },
-      );
+      return inputError("A value is too long for its field", error);
     default:
       return undefined;
   }

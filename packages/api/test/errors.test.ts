@@ -114,6 +114,10 @@ describe("error helpers", () => {
     expect(scoped && errorDetailsOf(scoped)).toEqual({
       issues: [{ path: "key", message: "another record already uses this value" }],
     });
+    const dangling = translateDatabaseError(Object.assign(known({}), { code: "P2003" }));
+    expect(dangling && errorDetailsOf(dangling)).toEqual({
+      issues: [{ path: "(input)", message: "A referenced record does not exist" }],
+    });
     const unnamed = translateDatabaseError(known({}));
     expect(unnamed && errorDetailsOf(unnamed)).toEqual({
       issues: [{ path: "(input)", message: "Another record already uses a value that must be unique" }],
