@@ -8,6 +8,8 @@ export { type ApiServices, type Context, createContextFactory, type RequestInfo 
 export {
   DatabaseUnavailableError,
   describeIssues,
+  type ErrorDetails,
+  errorDetailsOf,
   retryAfterSecondsOf,
   summarizeIssues,
   ThrottledError,

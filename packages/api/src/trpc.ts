@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
-import { describeIssues, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { errorDetailsOf, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
 import { assertStorableText } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
@@ -26,6 +26,7 @@ const t = initTRPC
     errorFormatter({ shape, error, ctx }) {
       const validation = error.cause instanceof ZodError ? error.cause : undefined;
       const internal = error.code === "INTERNAL_SERVER_ERROR";
+      const details = internal ? undefined : errorDetailsOf(error);
       return {
         message: validation ? summarizeIssues(validation.issues) : internal ? "Internal server error" : shape.message,
         code: shape.code,
@@ -34,7 +35,10 @@ const t = initTRPC
           httpStatus: shape.data.httpStatus,
           path: shape.data.path,
           requestId: ctx?.requestId,
-          issues: validation ? describeIssues(validation.issues) : undefined,
+          /** The fields at fault (every 400 and 409). */
+          issues: details?.issues,
+          /** A conflict's existing record, when the caller may see it. */
+          ...(details?.existingId === undefined ? {} : { existingId: details.existingId }),
         },
       };
     },
