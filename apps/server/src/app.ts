@@ -9,6 +9,7 @@ import {
   LoginThrottle,
   openApiDocument,
   PrincipalCache,
+  RESOURCES,
   type RequestInfo,
   retryAfterSecondsOf,
   translateDatabaseError,
@@ -119,6 +120,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     }),
     principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),
     importQueue: { directory: config.importDir, wake: () => importRunner?.wake() },
+    resources: RESOURCES,
   };
   const createContext = createContextFactory(services);
   app.decorate("principalCache", services.principalCache);
@@ -196,7 +198,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     );
   });
 
-  await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });
+  await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner, resources: services.resources });
 
   await registerDocs(app, document);
 
