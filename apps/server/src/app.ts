@@ -11,6 +11,7 @@ import {
   PrincipalCache,
   RESOURCES,
   type RequestInfo,
+  type ResourceRegistry,
   retryAfterSecondsOf,
   translateDatabaseError,
 } from "@crm/api";
@@ -41,6 +42,8 @@ export interface AppOptions {
   database: Database;
   /** Where log lines go (the process's stdout in main.ts); pino's default destination otherwise. */
   logOutput?: LogOutput;
+  /** The importable and exportable resources; the API's RESOURCES unless a test declares its own. */
+  resources?: ResourceRegistry;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -61,7 +64,7 @@ function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
   return seconds.length ? { headers: new Headers({ "Retry-After": String(Math.max(...seconds)) }) } : {};
 }
 
-export async function buildApp({ config, database, logOutput }: AppOptions) {
+export async function buildApp({ config, database, logOutput, resources = RESOURCES }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
@@ -120,7 +123,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     }),
     principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),
     importQueue: { directory: config.importDir, wake: () => importRunner?.wake() },
-    resources: RESOURCES,
+    resources,
   };
   const createContext = createContextFactory(services);
   app.decorate("principalCache", services.principalCache);
