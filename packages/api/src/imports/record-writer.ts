@@ -115,7 +115,7 @@ function fileKeyOf(match: KeyMatch): string {
 }
 
 /**
- * The live records whose key `index` has one of `values`, by that key's comparable value; with
+ * The live records whose `key` has one of `values`, by that key's comparable value; with
  * `lock`, locked until the batch commits, so nobody changes them between this read and the
  * batch's write. A record given one of these values after the first read is not among them:
  * creating its row then breaks the unique key and the batch runs again.
@@ -123,23 +123,23 @@ function fileKeyOf(match: KeyMatch): string {
 async function liveRecordsByKey<Row extends { id: string }>(
   tx: Tx,
   ctx: OrgContext,
-  resource: ImportableResource<Record<string, unknown>, Row>,
+  records: LockableResource<Row>,
   key: DuplicateKey,
   values: string[],
   options: { lock: boolean },
 ): Promise<Map<string, Row>> {
   const column = key.caseInsensitive ? `lower(${quote(key.field)})` : quote(key.field);
   const matching = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT "id" FROM ${quote(resource.rows.table)}
+    `SELECT "id" FROM ${quote(records.table)}
      WHERE "organizationId" = $1::uuid AND "deletedAt" IS NULL AND ${column} = ANY($2::text[]) ORDER BY "id"`,
     ctx.org.id,
     values,
   );
   const ids = matching.map((row) => row.id);
   const found = options.lock
-    ? await lockRows(tx, resource.rows, ctx.org.id, ids)
+    ? await lockRows(tx, records, ctx.org.id, ids)
     : ids.length
-      ? await resource.rows.model(tx).findMany({ where: { id: { in: ids }, organizationId: ctx.org.id } })
+      ? await records.model(tx).findMany({ where: { id: { in: ids }, organizationId: ctx.org.id } })
       : [];
   const wanted = new Set(values);
   const byValue = new Map<string, Row>();
@@ -216,9 +216,7 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       const existing = await Promise.all(
         duplicateKeys.map(async (key, index) => {
           const values = [...new Set(matches.flatMap((match) => (match?.index === index ? [match.value] : [])))];
-          return values.length
-            ? liveRecordsByKey(tx, ctx, resource as never, key, values, { lock: write })
-            : new Map<string, Row>();
+          return values.length ? liveRecordsByKey(tx, ctx, resource.rows, key, values, { lock: write }) : new Map<string, Row>();
         }),
       );
 
