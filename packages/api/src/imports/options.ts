@@ -31,9 +31,9 @@ const jsonObject = z.preprocess(
 /**
  * How an upload is imported. `mode`: dry_run reports only, valid_only writes the valid rows,
  * all_or_nothing writes nothing if any row has an error. `duplicatePolicy`: what a row does whose
- * email a live lead (or an earlier row) already has: skip it, update that lead from it, or report
- * it as an error. (Creating a second live lead with the same email is not offered: email is
- * unique per organization among live leads.)
+ * duplicate key (leads: email) a live record (or an earlier row) already has: skip it, update that
+ * record from it, or report it as an error. (Creating a second live record with the same key is
+ * not offered: such keys are unique per organization among live records.)
  */
 export const importOptionsInput = z.strictObject({
   mode: z.enum(IMPORT_MODES).default("valid_only"),
