@@ -14,8 +14,13 @@ import {
 const tags = ["imports"];
 
 /**
- * Import jobs. A job is made by uploading a file (`POST /api/v1/leads/import`, or
- * `crm.$files.importLeads` in the typed client); these procedures follow it.
+ * Import jobs. A job is made by uploading a file (`POST /api/v1/{resource}/import`, or
+ * `crm.$files.import(resource, ...)` in the typed client); these procedures follow it.
+ *
+ * Each job is guarded by the import permission of its own resource (`<job.resource>:import`,
+ * checked by findImportJob; `list` shows only the jobs of the resources the caller may import).
+ * The gate in front is `leads:import` while leads are the only importable resource; the built-in
+ * roles grant import by verb, so for them the gate and the per-job check agree.
  */
 export const importsRouter = {
   list: permission("leads:import")
