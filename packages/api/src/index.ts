@@ -35,7 +35,6 @@ export {
   RESOURCES,
 } from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";
-export { type ExportLeadsInput, exportLeads } from "./routers/leads/export.ts";
 export { DEMO_LOGIN, seedDemoData } from "./seed.ts";
 export { authorize, createCallerFactory, type OrgContext, type ProcedureMeta } from "./trpc.ts";
 

@@ -1,6 +1,11 @@
+import type { AnyResource } from "./kit/resource.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
+import { leads } from "./routers/leads/schemas.ts";
+
+/** Every record resource declared with the kit (the tests that enumerate the registry read them). */
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads];
 
 /**
  * The one place that knows every importable and exportable resource, by router key. The file

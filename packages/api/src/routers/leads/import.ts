@@ -1,65 +1,22 @@
 import type { Lead, Prisma } from "@crm/db";
 import type { ImportField } from "../../imports/columns.ts";
 import type { ImportableResource, PlannedUpdate } from "../../imports/record-writer.ts";
+import { importableOf, importFieldsOf } from "../../kit/files.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { type CreateLeadInput, createLeadInput } from "./schemas.ts";
-import { auditable, type LeadChanges, leadChangeData, leadChangeRescores, newLeadData } from "./service.ts";
+import { type CreateLeadInput, leads } from "./schemas.ts";
+import { type LeadChanges, leadChangeData, leadChangeRescores } from "./service.ts";
 
 /**
- * The columns a lead file may have, by the names spreadsheets and other CRMs use. `fullName` is
- * not a lead field: a "Name" column is split into first and last name when there is no "First Name".
+ * The columns a lead file may have, by the names spreadsheets and other CRMs use (from the field
+ * table). `fullName` is not a lead field: a "Name" column is split into first and last name when
+ * there is no "First Name".
  */
-export const LEAD_IMPORT_FIELDS: ImportField[] = [
-  { field: "firstName", kind: "text", aliases: ["First Name", "first_name", "firstname", "Given Name", "Forename", "First"] },
-  { field: "lastName", kind: "text", aliases: ["Last Name", "last_name", "Surname", "Family Name", "Last"] },
-  { field: "fullName", kind: "text", aliases: ["Name", "Full Name", "Contact Name", "Lead Name", "Contact"] },
-  { field: "email", kind: "text", aliases: ["Email", "E-mail", "Email Address", "E-mail Address", "Mail", "Work Email"] },
-  {
-    field: "phone",
-    kind: "text",
-    aliases: ["Phone", "Phone Number", "Mobile", "Mobile Phone", "Telephone", "Tel", "Cell", "Work Phone"],
-  },
-  {
-    field: "companyName",
-    kind: "text",
-    aliases: ["Company Name", "company_name", "Company", "Organization", "Organisation", "Account Name", "Account", "Employer"],
-  },
-  { field: "jobTitle", kind: "text", aliases: ["Job Title", "job_title", "Title", "Position", "Role", "Designation"] },
-  { field: "vertical", kind: "text", aliases: ["Industry", "Vertical", "Sector"] },
-  { field: "website", kind: "text", aliases: ["Website", "Web Site", "URL", "Homepage", "Company Website", "Web"] },
-  { field: "interests", kind: "list", aliases: ["Interests", "Keywords", "Site Search", "Search Terms"] },
-  { field: "source", kind: "enum", aliases: ["Source", "Lead Source", "Channel", "Origin"] },
-  { field: "status", kind: "enum", aliases: ["Status", "Lead Status", "Stage"] },
-  { field: "tags", kind: "list", aliases: ["Tags", "Tag", "Labels"] },
-  { field: "notes", kind: "text", aliases: ["Notes", "Note", "Comments", "Comment", "Description"] },
-  { field: "conversionProbability", kind: "number", aliases: ["Conversion Probability", "Probability"] },
-  { field: "manualScore", kind: "integer", aliases: ["Manual Score"] },
-  {
-    field: "assignedToId",
-    kind: "text",
-    aliases: [
-      "Assigned To",
-      "Assigned To ID",
-      "Assigned To Email",
-      "Assignee",
-      "Owner",
-      "Owner Email",
-      "Lead Owner",
-      "Sales Rep",
-    ],
-  },
-  {
-    field: "lastContactedAt",
-    kind: "date",
-    aliases: ["Last Contacted", "Last Contacted At", "Last Contact", "Last Contact Date"],
-  },
-  {
-    field: "nextFollowUpAt",
-    kind: "date",
-    aliases: ["Next Follow-up At", "Next Follow-up", "Next Follow Up", "Follow-up Date", "Follow Up Date", "Follow-up"],
-  },
-  { field: "isActive", kind: "boolean", aliases: ["Active", "Is Active"] },
-];
+const FULL_NAME_COLUMN: ImportField = {
+  field: "fullName",
+  kind: "text",
+  aliases: ["Name", "Full Name", "Contact Name", "Lead Name", "Contact"],
+};
+export const LEAD_IMPORT_FIELDS: ImportField[] = importFieldsOf(leads, [FULL_NAME_COLUMN]);
 
 /** "Ada Lovelace" → Ada / Lovelace; "Lovelace, Ada" → Ada / Lovelace; "Mary Ann Smith" → Mary Ann / Smith. */
 export function splitFullName(fullName: string): { firstName: string; lastName?: string } {
@@ -119,20 +76,10 @@ async function leadUpdateRows(tx: Prisma.TransactionClient, ctx: OrgContext, upd
 }
 
 /** Leads as the shared record writer imports them: matched by email, assigned by `assignedToId`. */
-export const leadImport: ImportableResource<CreateLeadInput, Lead> = {
-  key: "leads",
-  singular: "lead",
-  entityType: "lead",
-  permission: "leads:import",
-  rows: { table: "Lead", model: (tx) => tx.lead },
-  fields: LEAD_IMPORT_FIELDS,
+export const leadImport = importableOf(leads, {
+  extraFields: [FULL_NAME_COLUMN],
   requiredColumns: [["firstName"], ["fullName"]],
-  createInput: createLeadInput,
-  duplicateKeys: [{ field: "email" }],
-  owner: { field: "assignedToId", permission: "leads:assign" },
   prepareRow: splitNameColumn,
   sourceColumns: { firstName: "fullName" },
-  newRow: (ctx, input) => newLeadData(ctx, input) as Record<string, unknown>,
-  updateRows: leadUpdateRows,
-  auditable,
-};
+  updateRows: leadUpdateRows as ImportableResource["updateRows"],
+});
