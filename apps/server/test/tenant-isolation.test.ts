@@ -159,7 +159,7 @@ describe("a record of another organization reads as not found", () => {
 function referenceFields(info: ProcedureInfo): { field: string; list: boolean }[] {
   const isUuid = (schema: JsonSchema | undefined): boolean =>
     schema?.format === "uuid" || Boolean(schema?.anyOf?.some((branch) => branch.format === "uuid"));
-  return Object.entries(info.schema?.properties ?? {}).flatMap(([field, schema]) => {
+  return Object.entries(info.schema?.properties ?? {}).flatMap(([field, schema]): { field: string; list: boolean }[] => {
     if (field === "id" || field === "ids") return [];
     if (isUuid(schema)) return [{ field, list: false }];
     if (schema.type === "array" && isUuid(schema.items)) return [{ field, list: true }];
