@@ -1,6 +1,7 @@
 /**
- * pnpm bench — seeds its own database and measures, in one run, the lead list/search, import and
- * export against baselines measured in the same run (see README, "Performance").
+ * pnpm bench — seeds its own database and measures, in one run, the lead list/search, the import
+ * and export of leads and contacts and a mixed load, against baselines measured in the same run
+ * (see README, "Performance").
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { waitForQuietCpu } from "./machine.ts";
 import { parseOptions, type Section } from "./options.ts";
 import { buildServer, ServerProcess } from "./processes.ts";
 import { fmt, renderTable } from "./report.ts";
+import { BENCH_RESOURCES, type BenchResource, RESOURCE_KEYS } from "./resources.ts";
 import { benchExport } from "./sections/export.ts";
 import { benchImport } from "./sections/import.ts";
 import { benchList } from "./sections/list.ts";
@@ -20,14 +22,40 @@ import { benchMixed } from "./sections/mixed.ts";
 const startedAt = Date.now();
 const log = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 
-const SECTIONS: { name: Section; title: string; run: (context: BenchContext) => Promise<void> }[] = [
-  { name: "list", title: "list/search a page of 25", run: benchList },
-  // Export runs before import, while the organization holds exactly the seeded leads.
-  { name: "export", title: "export to XLSX", run: benchExport },
-  { name: "import", title: "import a CSV", run: benchImport },
-  // Last: its creates and updates change the organization the other sections measure.
-  { name: "mixed", title: "lists, reads, creates and updates at once", run: benchMixed },
-];
+interface Step {
+  section: Section;
+  /** The step in notes: `list`, `export leads`. */
+  label: string;
+  title: string;
+  run(context: BenchContext): Promise<void>;
+}
+
+/**
+ * The sections in the order they run; export and import once per resource. A seeded resource
+ * (leads) is exported before the imports, while the organization holds exactly its seed; an
+ * imported one (contacts) after them, as the records its import created.
+ */
+function plan(resources: BenchResource[]): Step[] {
+  const exportOf = (resource: BenchResource): Step => ({
+    section: "export",
+    label: `export ${resource.label}`,
+    title: `export ${resource.label} to ${resource.export.formats.map((format) => format.toUpperCase()).join(" and ")}`,
+    run: (context) => benchExport(context, resource),
+  });
+  return [
+    { section: "list", label: "list", title: "list/search a page of 25", run: benchList },
+    ...resources.filter((resource) => resource.export.records === "seeded").map(exportOf),
+    ...resources.map((resource) => ({
+      section: "import" as const,
+      label: `import ${resource.label}`,
+      title: `import a CSV of ${resource.label}`,
+      run: (context: BenchContext) => benchImport(context, resource),
+    })),
+    ...resources.filter((resource) => resource.export.records === "imported").map(exportOf),
+    // Last: its creates and updates change the organization the other sections measure.
+    { section: "mixed", label: "mixed", title: "lists, reads, creates and updates at once", run: benchMixed },
+  ];
+}
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
@@ -40,7 +68,9 @@ async function main() {
   );
   log(
     `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ` +
-      `PostgreSQL ${pgVersion?.server_version}; ${fmt.count(options.rows)} leads, ${options.connections} connections, ` +
+      `PostgreSQL ${pgVersion?.server_version}; ${fmt.count(options.rows)} leads` +
+      (options.resources.has("contacts") ? `, ${fmt.count(options.contactRows)} contacts to import` : "") +
+      `, ${options.connections} connections, ` +
       `pool ${options.pool}; server: ${serverNote}`,
   );
 
@@ -49,7 +79,7 @@ async function main() {
     await ServerProcess.stopAll();
     // The import file and exports (large) go; the servers' data directory stays for the next run.
     for (const file of readdirSync(workDir)) {
-      if (/^(import\.csv|export-)/.test(file)) rmSync(path.join(workDir, file), { force: true });
+      if (/^(import-|export-)/.test(file)) rmSync(path.join(workDir, file), { force: true });
     }
     if (database && !options.keep) await dropBenchDatabase(database).catch(() => {});
   };
@@ -97,15 +127,16 @@ async function main() {
       notes: [{ section: "setup", text: `server under test: ${serverNote}` }],
       log,
     };
-    for (const section of SECTIONS) {
-      if (!options.sections.has(section.name)) continue;
-      log(`${section.name}: ${section.title}`);
+    const resources = RESOURCE_KEYS.filter((key) => options.resources.has(key)).map((key) => BENCH_RESOURCES[key]);
+    for (const step of plan(resources)) {
+      if (!options.sections.has(step.section)) continue;
+      log(`${step.label}: ${step.title}`);
       const busy = await waitForQuietCpu(log);
       context.notes.push({
-        section: section.name,
+        section: step.label,
         text: `other work kept the CPUs ${Math.round(busy * 100)}% busy at the start`,
       });
-      await section.run(context);
+      await step.run(context);
     }
 
     console.log(`\n${renderTable(context.rows)}\n`);

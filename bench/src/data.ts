@@ -304,3 +304,35 @@ export const SEED_SPACING_SECONDS = 30;
 export function phoneOf(n: number): string {
   return n % 2 === 0 ? `+44207946${String(n % 1000).padStart(4, "0")}` : `+61491570${String(n % 1000).padStart(3, "0")}`;
 }
+
+/** The contacts' lifecycle statuses (the ContactStatus enum). */
+export const CONTACT_STATUSES = ["subscriber", "lead", "prospect", "customer", "churned", "other"] as const;
+
+/** City and ISO 3166-1 alpha-2 country of an imported contact's address. */
+export const CONTACT_PLACES: readonly (readonly [city: string, country: string])[] = [
+  ["London", "GB"],
+  ["Manchester", "GB"],
+  ["Sydney", "AU"],
+  ["Melbourne", "AU"],
+  ["Berlin", "DE"],
+  ["Munich", "DE"],
+  ["Paris", "FR"],
+  ["Lyon", "FR"],
+  ["Madrid", "ES"],
+  ["Lisbon", "PT"],
+  ["Milan", "IT"],
+  ["Amsterdam", "NL"],
+  ["Stockholm", "SE"],
+  ["Warsaw", "PL"],
+  ["New York", "US"],
+  ["Austin", "US"],
+  ["Toronto", "CA"],
+  ["Cape Town", "ZA"],
+  ["Lagos", "NG"],
+  ["Nairobi", "KE"],
+  ["Mumbai", "IN"],
+  ["Bengaluru", "IN"],
+  ["Singapore", "SG"],
+  ["Tokyo", "JP"],
+  ["Seoul", "KR"],
+];

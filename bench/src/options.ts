@@ -1,7 +1,13 @@
+import { RESOURCE_KEYS, type ResourceKey } from "./resources.ts";
+
 /** Command-line flags of `pnpm bench`. */
 export interface BenchOptions {
-  /** Leads seeded in the benchmark organization (and rows in the import file). */
+  /** Leads seeded in the benchmark organization (and rows in the lead import file). */
   rows: number;
+  /** Rows of the contact import file (the contacts the export section then exports). */
+  contactRows: number;
+  /** The resources the import and export sections measure. */
+  resources: Set<ResourceKey>;
   /** Keep the benchmark database instead of dropping it at the end. */
   keep: boolean;
   /** Seconds of measured load per list target in each round (after the warm-up). */
@@ -33,6 +39,8 @@ export type Section = (typeof SECTIONS)[number];
 
 const USAGE = `pnpm bench [-- flags]
   --rows=N          leads to seed and rows to import (default 1000000)
+  --contact-rows=N  contacts to import, then export (default rows/10)
+  --resources=a,b   resources of the import and export sections: leads, contacts (default both)
   --duration=S      seconds of measured load per list target and round (default 10)
   --rounds=N        list rounds, each measuring baseline, REST and tRPC in turn (default 3)
   --warmup=S        seconds of warm-up load per list target (default 5)
@@ -52,8 +60,11 @@ function positiveInteger(name: string, value: string): number {
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
+  let contactRows: number | undefined;
   const options: BenchOptions = {
     rows: 1_000_000,
+    contactRows: 0,
+    resources: new Set(RESOURCE_KEYS),
     keep: false,
     duration: 10,
     rounds: 3,
@@ -84,6 +95,18 @@ export function parseOptions(argv: string[]): BenchOptions {
       case "rows":
         options.rows = positiveInteger(name, need());
         break;
+      case "contact-rows":
+        contactRows = positiveInteger(name, need());
+        break;
+      case "resources": {
+        const wanted = need().split(",");
+        const unknown = wanted.filter((resource) => !RESOURCE_KEYS.includes(resource as ResourceKey));
+        if (unknown.length) {
+          throw new Error(`--resources: unknown resource ${unknown.join(", ")} (known: ${RESOURCE_KEYS.join(", ")})`);
+        }
+        options.resources = new Set(wanted as ResourceKey[]);
+        break;
+      }
       case "duration":
         options.duration = positiveInteger(name, need());
         break;
@@ -129,5 +152,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     }
   }
   if (options.rows < 1000) throw new Error("--rows must be at least 1000");
+  options.contactRows = contactRows ?? Math.round(options.rows / 10);
   return options;
 }

@@ -1,12 +1,13 @@
 import { openAsBlob, rmSync } from "node:fs";
 import path from "node:path";
 import { authorization, type BenchContext, fetchJson, realServer, signup } from "../context.ts";
+import { copyIn } from "../copy-in.ts";
 import { backendPids, query } from "../database.ts";
-import { IMPORT_COLUMNS, writeImportFile } from "../import-file.ts";
+import { importHeader, writeImportFile } from "../import-file.ts";
 import { cpuProbe } from "../machine.ts";
 import { ServerProcess } from "../processes.ts";
-import { psql, psqlPath } from "../psql.ts";
 import { fmt } from "../report.ts";
+import type { BenchResource } from "../resources.ts";
 
 const RATIO_TARGET = 3;
 const POLL_MS = 500;
@@ -24,68 +25,26 @@ interface ImportJob {
 }
 
 /**
- * Whether POST /api/v1/leads/import exists: a header-only CSV gets a 4xx naming the problem (or a
- * job) from the import route, but 404/405/415 from the router or the REST bridge when it is absent.
+ * Whether POST /api/v1/{resource}/import exists: a header-only CSV gets a 4xx naming the problem (or
+ * a job) from the import route, but 404/405/415 from the router or the REST bridge when it is absent.
  */
-async function importRouteMissing(context: BenchContext, baseUrl: string): Promise<string | undefined> {
+async function importRouteMissing(context: BenchContext, resource: BenchResource, baseUrl: string): Promise<string | undefined> {
   const form = new FormData();
   form.append("mode", "dry_run");
-  form.append(
-    "file",
-    new Blob([`${IMPORT_COLUMNS.map((column) => column.header).join(",")}\n`], { type: "text/csv" }),
-    "empty.csv",
-  );
-  const response = await fetch(`${baseUrl}/api/v1/leads/import`, { method: "POST", headers: authorization(context), body: form });
+  form.append("file", new Blob([importHeader(resource)], { type: "text/csv" }), "empty.csv");
+  const route = `/api/v1/${resource.key}/import`;
+  const response = await fetch(`${baseUrl}${route}`, { method: "POST", headers: authorization(context), body: form });
   const body = await response.text();
-  if ([404, 405, 415].includes(response.status))
-    return `POST /api/v1/leads/import answered ${response.status}: ${body.slice(0, 200)}`;
+  if ([404, 405, 415].includes(response.status)) return `POST ${route} answered ${response.status}: ${body.slice(0, 200)}`;
   return undefined;
 }
 
-/**
- * `psql \copy` of the same file into "Lead", in an organization of its own (emails are unique per
- * organization). "Lead" has no database defaults for id, organizationId and updatedAt (Prisma
- * fills them), and searchText is written by the app: for the copy, temporary defaults and a
- * trigger do that work in the database, so the baseline writes the same columns and indexes.
- */
-async function copyIn(context: BenchContext, file: string, organizationId: string) {
-  const url = context.database.url;
-  await query(
-    url,
-    `ALTER TABLE "Lead" ALTER COLUMN "id" SET DEFAULT gen_random_uuid(),
-       ALTER COLUMN "organizationId" SET DEFAULT '${organizationId}',
-       ALTER COLUMN "updatedAt" SET DEFAULT now();
-     CREATE FUNCTION bench_lead_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       NEW."searchText" := lower(concat_ws(' ', NEW."firstName", NEW."lastName", NEW."email", NEW."phone", NEW."companyName"));
-       RETURN NEW;
-     END $$;
-     CREATE TRIGGER bench_lead_search_text BEFORE INSERT ON "Lead" FOR EACH ROW EXECUTE FUNCTION bench_lead_search_text();`,
-  );
-  try {
-    const columns = IMPORT_COLUMNS.map(({ column }) => `"${column}"`).join(", ");
-    const { output, seconds } = await psql(
-      url,
-      `\\copy "Lead" (${columns}) FROM ${psqlPath(file)} WITH (FORMAT csv, HEADER true)`,
-    );
-    return { seconds, rows: Number(/COPY (\d+)/.exec(output)?.[1] ?? Number.NaN) };
-  } finally {
-    await query(
-      url,
-      `DROP TRIGGER bench_lead_search_text ON "Lead";
-       DROP FUNCTION bench_lead_search_text();
-       ALTER TABLE "Lead" ALTER COLUMN "id" DROP DEFAULT, ALTER COLUMN "organizationId" DROP DEFAULT,
-         ALTER COLUMN "updatedAt" DROP DEFAULT;`,
-    );
-  }
-}
-
 /** Uploads the file, then polls the job until it ends; the time is upload start to job end. */
-async function importThroughApi(context: BenchContext, server: ServerProcess, file: string) {
+async function importThroughApi(context: BenchContext, resource: BenchResource, server: ServerProcess, file: string) {
   const form = new FormData();
   form.append("file", await openAsBlob(file, { type: "text/csv" }), path.basename(file));
   const started = process.hrtime.bigint();
-  const response = await fetch(`${server.url}/api/v1/leads/import`, {
+  const response = await fetch(`${server.url}/api/v1/${resource.key}/import`, {
     method: "POST",
     headers: authorization(context),
     body: form,
@@ -112,36 +71,56 @@ async function importThroughApi(context: BenchContext, server: ServerProcess, fi
   }
 }
 
-/** A CSV of `rows` leads: through the API's import job, and through `psql \copy` into the same table. */
-export async function benchImport(context: BenchContext): Promise<void> {
+/** The live records the import created and the audit entries it wrote, both counted in the database. */
+async function writtenSince(context: BenchContext, resource: BenchResource, since: Date) {
+  const [records] = await query<{ count: string }>(
+    context.database.url,
+    `SELECT count(*) FROM "${resource.table}" WHERE "organizationId" = $1 AND "deletedAt" IS NULL AND "createdAt" >= $2`,
+    [context.organizationId, since],
+  );
+  const [audit] = await query<{ count: string }>(
+    context.database.url,
+    `SELECT count(*) FROM "AuditLog" WHERE "organizationId" = $1 AND "entityType" = $2 AND "action" = 'create' AND "createdAt" >= $3`,
+    [context.organizationId, resource.entityType, since],
+  );
+  return { records: Number(records?.count), audit: Number(audit?.count) };
+}
+
+/** A CSV of the resource's records: through the API's import job, and through `psql \copy` into the same table. */
+export async function benchImport(context: BenchContext, resource: BenchResource): Promise<void> {
+  const section = `import ${resource.label}`;
+  const rows = resource.importRows(context.options);
   const server = await ServerProcess.start(realServer(context));
   try {
-    const missing = await importRouteMissing(context, server.url);
+    const missing = await importRouteMissing(context, resource, server.url);
     if (missing) {
-      context.notes.push({ section: "import", text: `skipped: the import route is not there yet (${missing})` });
+      context.notes.push({ section, text: `skipped: the import route is not there yet (${missing})` });
       context.log(`  skipped: ${missing}`);
       return;
     }
 
-    const file = path.join(context.workDir, "import.csv");
-    const bytes = await writeImportFile(file, context.options.rows);
-    context.log(`  wrote ${fmt.count(context.options.rows)} rows, ${(bytes / 1_048_576).toFixed(0)} MiB of CSV`);
+    const file = path.join(context.workDir, `import-${resource.key}.csv`);
+    const bytes = await writeImportFile(file, resource, rows);
+    context.log(`  wrote ${fmt.count(rows)} ${resource.label}, ${(bytes / 1_048_576).toFixed(0)} MiB of CSV`);
     try {
+      // Emails are unique per organization: the copy goes into an organization of its own.
       const other = await signup(server.url, {
-        email: "copy-baseline@bench.example",
+        email: `copy-baseline-${resource.key}@bench.example`,
         name: "Copy Baseline",
-        organizationName: "Bench copy baseline",
+        organizationName: `Bench copy baseline (${resource.label})`,
       });
-      const copy = await copyIn(context, file, other.organization.id);
+      const copy = await copyIn(context.database.url, resource, file, other.organization.id);
       context.log(`  psql \\copy: ${fmt.count(copy.rows)} rows in ${fmt.seconds(copy.seconds)}`);
 
+      // The database's clock, which stamps the records and audit entries the import writes.
+      const [{ now: startedAt } = { now: new Date() }] = await query<{ now: Date }>(context.database.url, "SELECT now()");
       server.resetPeakMemory();
       server.sampleMemory();
       const probe = cpuProbe({ server: [server.pid], database: await backendPids(context.database.url) });
-      const { job, seconds } = await importThroughApi(context, server, file);
+      const { job, seconds } = await importThroughApi(context, resource, server, file);
       const cpu = probe.stop({ database: await backendPids(context.database.url) });
       context.notes.push({
-        section: "import",
+        section,
         text:
           `the API import used ${fmt.seconds(cpu.seconds.server ?? 0)} of server CPU and ` +
           `${fmt.seconds(cpu.seconds.database ?? 0)} of PostgreSQL CPU; other work took ${fmt.percent(cpu.otherShare)} of the CPUs`,
@@ -152,16 +131,20 @@ export async function benchImport(context: BenchContext): Promise<void> {
         `  API import ${job.status} in ${fmt.seconds(seconds)}: created ${fmt.count(job.rowsCreated)}, ` +
           `updated ${job.rowsUpdated}, skipped ${job.rowsSkipped}, failed ${job.rowsFailed}; peak RSS ${fmt.mb(peakMb)}`,
       );
-      if (job.status !== "completed" || job.rowsCreated !== context.options.rows) {
+      if (job.status !== "completed" || job.rowsCreated !== rows) {
         throw new Error(
           `the import did not create every row: ${JSON.stringify(job).slice(0, 500)}` +
             (job.errorMessage ? ` (${job.errorMessage})` : ""),
         );
       }
+      const written = await writtenSince(context, resource, startedAt);
+      context.log(
+        `  in the database: ${fmt.count(written.records)} new ${resource.label}, ${fmt.count(written.audit)} create audit entries`,
+      );
       const ratio = seconds / copy.seconds;
       context.rows.push(
         {
-          metric: `import ${fmt.count(context.options.rows)} CSV: time`,
+          metric: `import ${fmt.count(rows)} ${resource.label} CSV: time`,
           ours: fmt.seconds(seconds),
           baseline: `${fmt.seconds(copy.seconds)} (psql \\copy)`,
           ratio: fmt.ratio(ratio),
@@ -169,14 +152,22 @@ export async function benchImport(context: BenchContext): Promise<void> {
           pass: ratio <= RATIO_TARGET,
         },
         {
-          metric: "import CSV: throughput",
-          ours: fmt.rows(context.options.rows / seconds),
+          metric: `import ${resource.label} CSV: throughput`,
+          ours: fmt.rows(rows / seconds),
           baseline: fmt.rows(copy.rows / copy.seconds),
           ratio: fmt.percent(copy.seconds / seconds),
           target: "",
         },
         {
-          metric: "import CSV: peak RSS of the server",
+          metric: `import ${resource.label} CSV: rows in the table, audit entries`,
+          ours: `${fmt.count(written.records)}, ${fmt.count(written.audit)}`,
+          baseline: `${fmt.count(copy.rows)} (psql \\copy)`,
+          ratio: "",
+          target: `${fmt.count(rows)} each`,
+          pass: written.records === rows && written.audit === rows,
+        },
+        {
+          metric: `import ${resource.label} CSV: peak RSS of the server`,
           ours: fmt.mb(peakMb),
           baseline: "",
           ratio: "",
