@@ -38,7 +38,7 @@ export const SECTIONS = ["list", "export", "import", "mixed"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const USAGE = `pnpm bench [-- flags]
-  --rows=N          leads to seed and rows to import (default 1000000)
+  --rows=N          leads to seed, and leads to import (default 1000000)
   --contact-rows=N  contacts to import, then export (default rows/10)
   --resources=a,b   resources of the import and export sections: leads, contacts (default both)
   --duration=S      seconds of measured load per list target and round (default 10)
