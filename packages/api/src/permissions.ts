@@ -1,15 +1,11 @@
-/**
- * Every permission the API checks. A procedure is gated by exactly one of these; roles are sets
- * of them. Record resources follow `<resource>:<read|write|delete|assign>`.
- */
-export const PERMISSIONS = [
-  "leads:read",
-  "leads:write",
-  "leads:delete",
-  "leads:assign",
-  "leads:purge",
-  "leads:import",
-  "leads:export",
+/** The record resources: each is gated by `<resource>:<verb>`, and the built-in roles grant by verb. */
+export const RECORD_RESOURCES = ["leads", "contacts", "companies"] as const;
+export type RecordResource = (typeof RECORD_RESOURCES)[number];
+export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
+export type RecordVerb = (typeof RECORD_VERBS)[number];
+export type RecordPermission = `${RecordResource}:${RecordVerb}`;
+
+const OTHER_PERMISSIONS = [
   "audit:read",
   "members:read",
   "members:manage",
@@ -18,24 +14,25 @@ export const PERMISSIONS = [
   "organization:update",
 ] as const;
 
-export type Permission = (typeof PERMISSIONS)[number];
+/** `<verb>` of every record resource. */
+function recordPermissions(verbs: readonly RecordVerb[]): RecordPermission[] {
+  return RECORD_RESOURCES.flatMap((resource) => verbs.map((verb) => `${resource}:${verb}` as const));
+}
 
-/** The record resources: each is gated by `<resource>:<verb>`. */
-export const RECORD_RESOURCES = ["leads"] as const;
-export type RecordResource = (typeof RECORD_RESOURCES)[number];
-export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
-export type RecordVerb = (typeof RECORD_VERBS)[number];
-export type RecordPermission = `${RecordResource}:${RecordVerb}`;
+/** Every permission the API checks. A procedure is gated by exactly one of these; roles are sets of them. */
+export const PERMISSIONS: readonly Permission[] = [...recordPermissions(RECORD_VERBS), ...OTHER_PERMISSIONS];
+
+export type Permission = RecordPermission | (typeof OTHER_PERMISSIONS)[number];
 
 export const BUILT_IN_ROLE_KEYS = ["owner", "admin", "manager", "agent", "viewer"] as const;
 export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 
-const recordRead: Permission[] = ["leads:read", "members:read"];
-const recordWrite: Permission[] = [...recordRead, "leads:write"];
-const recordManage: Permission[] = [...recordWrite, "leads:delete", "leads:assign", "leads:import", "leads:export", "audit:read"];
+const recordRead: Permission[] = [...recordPermissions(["read"]), "members:read"];
+const recordWrite: Permission[] = [...recordRead, ...recordPermissions(["write"])];
+const recordManage: Permission[] = [...recordWrite, ...recordPermissions(["delete", "assign", "import", "export"]), "audit:read"];
 const administer: Permission[] = [
   ...recordManage,
-  "leads:purge",
+  ...recordPermissions(["purge"]),
   "members:manage",
   "roles:manage",
   "apiKeys:manage",

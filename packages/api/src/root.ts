@@ -1,5 +1,7 @@
 import { apiKeysRouter } from "./routers/apiKeys/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
+import { companiesRouter } from "./routers/companies/router.ts";
+import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
 import { importsRouter } from "./routers/imports/router.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { membersRouter } from "./routers/members/router.ts";
@@ -16,6 +18,9 @@ export const appRouter = router({
   users: usersRouter,
   apiKeys: apiKeysRouter,
   leads: leadsRouter,
+  companies: companiesRouter,
+  customers: customersRouter,
+  vendors: vendorsRouter,
   imports: importsRouter,
 });
 

@@ -199,6 +199,22 @@ export interface OwnerDeclaration<Field extends string, Filter extends string> {
   filter: Filter;
 }
 
+/**
+ * Fields that have values together or not at all (an amount and its currency): for each group, the
+ * fields left empty while another of the group has a value, as issues naming them.
+ */
+export function incompleteGroups(groups: readonly (readonly string[])[] | undefined, values: Record<string, unknown>) {
+  const issues: { path: string[]; message: string }[] = [];
+  for (const group of groups ?? []) {
+    const given = group.filter((name) => values[name] !== null && values[name] !== undefined);
+    if (given.length === 0 || given.length === group.length) continue;
+    for (const name of group.filter((field) => !given.includes(field))) {
+      issues.push({ path: [name], message: `must be given with ${given.join(", ")} (all of ${group.join(", ")} or none)` });
+    }
+  }
+  return issues;
+}
+
 export interface UniqueDeclaration {
   /** The field it guards (named by a 409's issues). */
   field: string;
@@ -255,6 +271,8 @@ export interface ResourceDeclaration<
   notAudited?: readonly (keyof Row & string)[];
   owner?: OwnerDeclaration<OwnerField, OwnerFilter>;
   unique?: readonly UniqueDeclaration[];
+  /** Groups of fields that have values together or not at all (see incompleteGroups). */
+  together?: readonly (readonly (keyof F & string)[])[];
   /** The trigram-indexed column keyword search reads, and how a term is normalized to match it. */
   search?: { column: keyof Row & string; normalize(term: string): string };
   /** Sort keys besides createdAt, updatedAt and the fields marked `sort` (e.g. `name` → lastName). */
@@ -340,7 +358,9 @@ export function defineResource<
     | ExtraSorts
     | { [K in keyof F]: F[K]["flags"]["sort"] extends true ? K & string : never }[keyof F];
 
-  const create = z.strictObject(createShapeOf(fields));
+  const create = z.strictObject(createShapeOf(fields)).superRefine((values, ctx) => {
+    for (const issue of incompleteGroups(declaration.together, values)) ctx.addIssue({ code: "custom", ...issue });
+  });
   const patchShape = patchShapeOf(fields);
   const update = z.strictObject({ id: idSchema, ...patchShape });
   const output = z.object({ ...outputShapeOf(fields), ...(declaration.computed ?? ({} as Computed)) });
@@ -383,6 +403,7 @@ export interface AnyResource {
   notAudited?: readonly string[];
   owner?: { field: string; filter: string };
   unique?: readonly UniqueDeclaration[];
+  together?: readonly (readonly string[])[];
   search?: { column: string; normalize(term: string): string };
   bulkLimit?: number;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;
