@@ -89,7 +89,8 @@ interface Aim {
 
 /**
  * Where a valid call needs more than a generated input: a session of its own to end or change,
- * a user who is not a member yet, a record in the state the call changes from.
+ * a user who is not a member yet, a record in a state the conventions of fixtures.putInStateFor
+ * do not give it.
  */
 const aims: Record<string, () => Promise<Aim>> = {
   "auth.login": async () => ({ values: { email: (await server.signup("Login")).email, password: PASSWORD } }),
@@ -111,8 +112,6 @@ const aims: Record<string, () => Promise<Aim>> = {
   "members.reactivate": async () => ({
     before: async (id) => void (await owner.client.members.deactivate.mutate({ id })),
   }),
-  "leads.restore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
-  "leads.bulkRestore": async () => ({ before: async (id) => void (await owner.client.leads.delete.mutate({ id })) }),
   // Only a job that failed on the server (its upload kept) can be retried; the fixture's job completed.
   "imports.retry": async () => ({
     before: async (id) => {
@@ -129,7 +128,7 @@ async function validCall(info: (typeof routed)[number]) {
   const values = { ...aim.values };
   if (info.idField && !(info.idField in values)) {
     const id = await fixtures.record(info.router, owner);
-    await aim.before?.(id);
+    await (aim.before ? aim.before(id) : fixtures.putInStateFor(info, owner, id));
     Object.assign(values, addressing(info, [id]));
   }
   const input = await generateInput(info, { values, reference: (field) => fixtures.reference(caller, field) });

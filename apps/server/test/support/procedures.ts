@@ -332,6 +332,12 @@ export interface Fixtures {
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
   canMake(router: string): boolean;
+  /**
+   * Puts the record `id` (of `info`'s router, made by `record`) in the state `info` changes it
+   * from, by convention: `restore` and `bulkRestore` take a soft-deleted record, so it is deleted
+   * first through its router's `delete`. Other procedures take the record as made.
+   */
+  putInStateFor(info: ProcedureInfo, owner: TestUser, id: string): Promise<void>;
   /** An active user who is no member of any organization yet. */
   freshUser(): Promise<{ id: string; email: string }>;
 }
@@ -386,7 +392,9 @@ export function createFixtures(server: TestServer): Fixtures {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
         return builtInRole(caller.orgId, "viewer");
+      // The member a record belongs to (leads: assignedToId; contacts, companies: ownerId).
       case "assignedToId":
+      case "ownerId":
       case "userId":
         return caller.userId;
       case "organizationId":
@@ -416,5 +424,13 @@ export function createFixtures(server: TestServer): Fixtures {
     return id;
   }
 
-  return { reference, record, canMake, freshUser };
+  async function putInStateFor(info: ProcedureInfo, owner: TestUser, id: string): Promise<void> {
+    if (info.name !== "restore" && info.name !== "bulkRestore") return;
+    const softDelete = procedures.find((p) => p.path === `${info.router}.delete`);
+    if (!softDelete) throw new Error(`${info.path} restores, but ${info.router} has no delete to soft-delete the record first`);
+    const outcome = await callTrpc(owner.client, softDelete, { id });
+    if (outcome.code !== "OK") throw new Error(`${softDelete.path} of ${id} failed: ${outcome.code} ${outcome.message}`);
+  }
+
+  return { reference, record, canMake, freshUser, putInStateFor };
 }
