@@ -8,14 +8,15 @@ import {
   assertStorableText,
   authorize,
   type Context,
-  describeIssues,
-  exportLeads,
+  errorDetailsOf,
+  exportRecords,
   type ImportRunner,
   importErrorsCsv,
   importFormatOf,
   importOptionsInput,
   queueImport,
   type RequestInfo,
+  type ResourceRegistry,
   retryAfterSecondsOf,
   type StoredUpload,
   summarizeIssues,
@@ -41,6 +42,8 @@ export interface FileRouteOptions {
   createContext(request: RequestInfo): Context;
   requestInfo(request: FastifyRequest): RequestInfo;
   runner?: ImportRunner;
+  /** Every entry with an import gets `POST /api/v1/{key}/import`, with an export `GET /api/v1/{key}/export`. */
+  resources: ResourceRegistry;
 }
 
 /**
@@ -49,8 +52,9 @@ export interface FileRouteOptions {
  * while the database is unavailable).
  */
 function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = translateDatabaseError(thrown) ?? thrown;
-  if (error instanceof TRPCError && error.cause instanceof ZodError) return sendError(error.cause, request, reply);
+  let error = translateDatabaseError(thrown) ?? thrown;
+  if (error instanceof ZodError)
+    error = new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(error.issues), cause: error });
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     const retryAfter = retryAfterSecondsOf(error);
@@ -59,15 +63,9 @@ function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply
       request.log.error({ err: error }, "file route failed");
       return reply.status(status).send({ code: error.code, message: "Internal server error", requestId: request.id });
     }
-    return reply.status(status).send({ code: error.code, message: error.message, requestId: request.id } satisfies RestError);
-  }
-  if (error instanceof ZodError) {
-    return reply.status(400).send({
-      code: "BAD_REQUEST",
-      message: summarizeIssues(error.issues),
-      issues: describeIssues(error.issues),
-      requestId: request.id,
-    } satisfies RestError);
+    const message = error.cause instanceof ZodError ? summarizeIssues(error.cause.issues) : error.message;
+    const body: RestError = { code: error.code, message, ...errorDetailsOf(error), requestId: request.id };
+    return reply.status(status).send(body);
   }
   return fastifyErrorHandler(error as FastifyError, request, reply);
 }
@@ -149,7 +147,7 @@ async function receiveUpload(
  * through the same `authorize` the procedures' `permission()` uses and call the same services.
  */
 export async function registerFileRoutes(app: FastifyInstance, options: FileRouteOptions) {
-  const { config, runner } = options;
+  const { config, runner, resources } = options;
   mkdirSync(config.importDir, { recursive: true });
   const context = (request: FastifyRequest) => options.createContext(options.requestInfo(request));
 
@@ -175,27 +173,30 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
      * `mapping` (JSON). The file is checked before the job is queued (4xx, nothing written); the
      * answer is 202 with the job's id, to follow with GET /api/v1/imports/{id}.
      */
-    files.post("/api/v1/leads/import", { onRequest: refuseOversizedUpload }, async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:import");
-      if (!request.isMultipart()) {
-        throw new TRPCError({
-          code: "UNSUPPORTED_MEDIA_TYPE",
-          message: "send multipart/form-data with the file in the field `file`",
-        });
-      }
-      const { fields, upload } = await receiveUpload(request, config);
-      try {
-        const job = await queueImport(ctx, "lead", upload, importOptionsInput.parse(fields));
-        runner?.wake();
-        return reply
-          .status(202)
-          .header("location", `/api/v1/imports/${job.id}`)
-          .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
-      } catch (error) {
-        await rm(upload.path, { force: true });
-        throw error;
-      }
-    });
+    for (const [key, { import: importable }] of Object.entries(resources)) {
+      if (!importable) continue;
+      files.post(`/api/v1/${key}/import`, { onRequest: refuseOversizedUpload }, async (request, reply) => {
+        const ctx = await authorize(context(request), importable.permission);
+        if (!request.isMultipart()) {
+          throw new TRPCError({
+            code: "UNSUPPORTED_MEDIA_TYPE",
+            message: "send multipart/form-data with the file in the field `file`",
+          });
+        }
+        const { fields, upload } = await receiveUpload(request, config);
+        try {
+          const job = await queueImport(ctx, importable, upload, importOptionsInput.parse(fields));
+          runner?.wake();
+          return reply
+            .status(202)
+            .header("location", `/api/v1/imports/${job.id}`)
+            .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
+        } catch (error) {
+          await rm(upload.path, { force: true });
+          throw error;
+        }
+      });
+    }
   });
 
   await app.register(async (downloads) => {
@@ -214,18 +215,21 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
         .send(file.stream);
     };
 
-    /** The row errors of an import job as CSV (row, field, error, value). */
+    /** The row errors of an import job as CSV (row, field, error, value); the job's own resource's import permission is checked too. */
     downloads.get("/api/v1/imports/:id/errors.csv", async (request, reply) => {
       const ctx = await authorize(context(request), "leads:import");
       const { id } = idParams.parse(request.params);
       return sendFile(request, reply, await importErrorsCsv(ctx, id));
     });
 
-    /** The leads matching the list filters of GET /api/v1/leads, streamed as `format=xlsx` (default) or `csv`. */
-    downloads.get("/api/v1/leads/export", async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:export");
-      assertStorableText(request.query);
-      return sendFile(request, reply, await exportLeads(ctx, request.query));
-    });
+    /** The records matching the list filters of GET /api/v1/{key}, streamed as `format=xlsx` (default) or `csv`. */
+    for (const [key, { export: exportable }] of Object.entries(resources)) {
+      if (!exportable) continue;
+      downloads.get(`/api/v1/${key}/export`, async (request, reply) => {
+        const ctx = await authorize(context(request), exportable.permission);
+        assertStorableText(request.query);
+        return sendFile(request, reply, await exportRecords(ctx, exportable, request.query));
+      });
+    }
   });
 }

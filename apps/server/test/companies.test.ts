@@ -294,7 +294,7 @@ describe("references", () => {
     expect(inBulk).toEqual({
       code: "CONFLICT",
       httpStatus: 409,
-      message: "companies.1.parentId: would make the company its own ancestor",
+      message: "companies.1: parentId: would make the company its own ancestor",
     });
     expect((await owner.client.companies.byId.query({ id: unit.id })).industry).toBeNull();
     expect((await owner.client.companies.byId.query({ id: group.id })).parentId).toBeNull();

@@ -89,8 +89,7 @@ interface Aim {
 
 /**
  * Where a valid call needs more than a generated input: a session of its own to end or change,
- * a user who is not a member yet, a record in a state the conventions of fixtures.putInStateFor
- * do not give it.
+ * a user who is not a member yet, a record in the state the call changes from.
  */
 const aims: Record<string, () => Promise<Aim>> = {
   "auth.login": async () => ({ values: { email: (await server.signup("Login")).email, password: PASSWORD } }),
@@ -128,7 +127,9 @@ async function validCall(info: (typeof routed)[number]) {
   const values = { ...aim.values };
   if (info.idField && !(info.idField in values)) {
     const id = await fixtures.record(info.router, owner);
-    await (aim.before ? aim.before(id) : fixtures.putInStateFor(info, owner, id));
+    // A procedure on soft-deleted records (restore) gets one: deleted through its router's own delete.
+    if (info.recordState === "deleted") await callRest(server, owner.token(), deleteOf(info), { id });
+    await aim.before?.(id);
     Object.assign(values, addressing(info, [id]));
   }
   const input = await generateInput(info, { values, reference: (field) => fixtures.reference(caller, field) });
@@ -352,6 +353,12 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("with the database gone (Postgre
     expect(exportAnswer.status).toBe(503);
   });
 });
+
+function deleteOf(info: ProcedureInfo) {
+  const remove = routed.find((p) => p.path === `${info.router}.delete`);
+  if (!remove) throw new Error(`${info.path} needs a soft-deleted record, and ${info.router} has no delete`);
+  return remove;
+}
 
 function documentOperation(info: (typeof routed)[number]) {
   return document.paths[info.openapi.path]?.[info.openapi.method.toLowerCase() as "get"];

@@ -13,6 +13,7 @@ import type { TestServer, TestUser } from "./server.ts";
  */
 
 export type JsonSchema = {
+  $ref?: string;
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -48,17 +49,26 @@ export interface ProcedureInfo {
    */
   idField?: "id" | "ids" | "rows";
   takesId: boolean;
+  /** See ProcedureMeta: the state its records must be in, and why it writes no audit entry. */
+  recordState?: "deleted";
+  notAudited?: string;
 }
 
 interface ProcedureDef {
   type: ProcedureInfo["type"];
   inputs: z.ZodType[];
-  meta?: { permission?: Permission; openapi?: { method: string; path: string } };
+  meta?: { permission?: Permission; openapi?: { method: string; path: string }; recordState?: "deleted"; notAudited?: string };
 }
 
 function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
   if (!input) return undefined;
-  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  // A schema's own `override` meta (as the OpenAPI generator applies it: bulk rows become a $ref to their create input).
+  const override: NonNullable<Parameters<typeof z.toJSONSchema>[1]>["override"] = (context) => {
+    const own = (z.globalRegistry.get(context.zodSchema as unknown as z.ZodType) as { override?: typeof override } | undefined)
+      ?.override;
+    own?.(context);
+  };
+  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any", override }) as JsonSchema;
   return schema.type === "object" ? schema : undefined;
 }
 
@@ -91,6 +101,8 @@ export function listProcedures(): ProcedureInfo[] {
         schema,
         idField,
         takesId: idField !== undefined,
+        recordState: def.meta?.recordState,
+        notAudited: def.meta?.notAudited,
       };
     },
   );
@@ -123,6 +135,14 @@ export type ReferenceResolver = (field: string) => Promise<string | undefined>;
 export interface GenerateOptions {
   /** Values used as they are (e.g. `id` of the target record). */
   values?: Record<string, unknown>;
+  /**
+   * `first` (default): enums take their first value, booleans true. `last`: enums their last value,
+   * booleans false, so a write of an existing record usually changes it (new records start at the
+   * first values and true).
+   */
+  choose?: "first" | "last";
+  /** A valid value of what a `$ref` names (bulk rows refer to their resource's create input). */
+  refValue?: (ref: string) => Promise<unknown>;
   /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
   optional?: "omit" | "include";
   reference: ReferenceResolver;
@@ -146,7 +166,11 @@ function fitLength(value: string, schema: JsonSchema): string {
 
 async function generateValue(field: string, schema: JsonSchema, options: GenerateOptions): Promise<unknown> {
   if (schema.const !== undefined) return schema.const;
-  if (schema.enum?.length) return schema.enum[0];
+  if (schema.enum?.length) return options.choose === "last" ? schema.enum.at(-1) : schema.enum[0];
+  if (schema.$ref) {
+    if (!options.refValue) throw new CannotGenerate(`${field}: cannot resolve ${schema.$ref}`);
+    return options.refValue(schema.$ref);
+  }
   if (schema.anyOf) {
     for (const branch of schema.anyOf.filter((b) => b.type !== "null")) {
       try {
@@ -175,7 +199,7 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
     case "number":
       return schema.minimum ?? 1;
     case "boolean":
-      return true;
+      return options.choose !== "last";
     case "array": {
       const count = schema.minItems ?? 0;
       const items: unknown[] = [];
@@ -219,8 +243,16 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
   if (!info.input) return undefined;
   if (!info.schema) throw new Error(`${info.path}: its input is not an object; the generator needs a fixture for it`);
   let input: Record<string, unknown>;
+  // A bulk row names its resource's create input (see the kit's bulkRow): it is generated as that procedure's input.
+  const create = procedures.find((p) => p.path === `${info.router}.create`);
+  const refValue =
+    options.refValue ??
+    (async (ref: string) => {
+      if (!create || create === info || !ref.endsWith("Input")) throw new CannotGenerate(`cannot resolve ${ref}`);
+      return generateInput(create, { ...options, values: undefined });
+    });
   try {
-    input = await generateObject("", info.schema, options);
+    input = await generateObject("", info.schema, { ...options, refValue });
   } catch (error) {
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
@@ -332,12 +364,6 @@ export interface Fixtures {
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
   canMake(router: string): boolean;
-  /**
-   * Puts the record `id` (of `info`'s router, made by `record`) in the state `info` changes it
-   * from, by convention: `restore` and `bulkRestore` take a soft-deleted record, so it is deleted
-   * first through its router's `delete`. Other procedures take the record as made.
-   */
-  putInStateFor(info: ProcedureInfo, owner: TestUser, id: string): Promise<void>;
   /** An active user who is no member of any organization yet. */
   freshUser(): Promise<{ id: string; email: string }>;
 }
@@ -392,7 +418,6 @@ export function createFixtures(server: TestServer): Fixtures {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
         return builtInRole(caller.orgId, "viewer");
-      // The member a record belongs to (leads: assignedToId; contacts, companies: ownerId).
       case "assignedToId":
       case "ownerId":
       case "userId":
@@ -424,13 +449,5 @@ export function createFixtures(server: TestServer): Fixtures {
     return id;
   }
 
-  async function putInStateFor(info: ProcedureInfo, owner: TestUser, id: string): Promise<void> {
-    if (info.name !== "restore" && info.name !== "bulkRestore") return;
-    const softDelete = procedures.find((p) => p.path === `${info.router}.delete`);
-    if (!softDelete) throw new Error(`${info.path} restores, but ${info.router} has no delete to soft-delete the record first`);
-    const outcome = await callTrpc(owner.client, softDelete, { id });
-    if (outcome.code !== "OK") throw new Error(`${softDelete.path} of ${id} failed: ${outcome.code} ${outcome.message}`);
-  }
-
-  return { reference, record, canMake, freshUser, putInStateFor };
+  return { reference, record, canMake, freshUser };
 }

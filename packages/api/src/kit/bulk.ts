@@ -105,9 +105,7 @@ export async function bulkAssignRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
 function atRow(error: unknown, prefix: string): unknown {
   if (!(error instanceof TRPCError)) return error;
   if (error.cause instanceof ZodError) {
-    const named = invalidFields(error.cause.issues.map((issue) => ({ path: [prefix, ...issue.path], message: issue.message })));
-    // A conflict or a missing reference that names its field stays what it is, for its row.
-    return error.code === "BAD_REQUEST" ? named : new TRPCError({ code: error.code, message: named.message, cause: named.cause });
+    return invalidFields(error.cause.issues.map((issue) => ({ path: [prefix, ...issue.path], message: issue.message })));
   }
   return new TRPCError({ code: error.code, message: `${prefix}: ${error.message}`, cause: error.cause });
 }

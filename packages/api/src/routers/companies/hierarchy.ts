@@ -1,6 +1,5 @@
 import type { Prisma } from "@crm/db";
-import { TRPCError } from "@trpc/server";
-import { invalidFields } from "../../errors.ts";
+import { conflict } from "../../errors.ts";
 import type { OrgContext } from "../../trpc.ts";
 
 /**
@@ -24,10 +23,6 @@ export async function checkParent(tx: Prisma.TransactionClient, ctx: OrgContext,
   );
   if (cycle.length > 0) {
     const message = parentId === companyId ? "a company cannot be its own parent" : "would make the company its own ancestor";
-    throw new TRPCError({
-      code: "CONFLICT",
-      message: `parentId: ${message}`,
-      cause: invalidFields([{ path: ["parentId"], message }]).cause,
-    });
+    throw conflict("parentId", message);
   }
 }

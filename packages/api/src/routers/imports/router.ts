@@ -14,12 +14,17 @@ import {
 const tags = ["imports"];
 
 /**
- * Import jobs. A job is made by uploading a file (`POST /api/v1/leads/import`, or
- * `crm.$files.importLeads` in the typed client); these procedures follow it.
+ * Import jobs. A job is made by uploading a file (`POST /api/v1/{resource}/import`, or
+ * `crm.$files.import(resource, ...)` in the typed client); these procedures follow it.
+ *
+ * Each job is guarded by the import permission of its own resource (`<job.resource>:import`,
+ * checked by findImportJob; `list` shows only the jobs of the resources the caller may import).
+ * The gate in front is `leads:import` while leads are the only importable resource; the built-in
+ * roles grant import by verb, so for them the gate and the per-job check agree.
  */
 export const importsRouter = {
   list: permission("leads:import")
-    .meta({ openapi: { method: "GET", path: "/imports", tags, protect: true, summary: "Import jobs, newest first" } })
+    .meta({ openapi: { method: "GET", path: "/imports", tags, summary: "Import jobs, newest first" } })
     .input(listImportsInput)
     .output(importJobPageOutput)
     .query(({ ctx, input }) => listImportJobs(ctx.db, ctx, input)),
@@ -30,7 +35,6 @@ export const importsRouter = {
         method: "GET",
         path: "/imports/{id}",
         tags,
-        protect: true,
         summary: "An import job: status, row counters and the first row errors",
       },
     })
@@ -44,7 +48,6 @@ export const importsRouter = {
         method: "GET",
         path: "/imports/{id}/errors",
         tags,
-        protect: true,
         summary: "The row errors of an import job, in row order (also as CSV: /imports/{id}/errors.csv)",
       },
     })
@@ -58,7 +61,6 @@ export const importsRouter = {
         method: "POST",
         path: "/imports/{id}/retry",
         tags,
-        protect: true,
         summary:
           "Run a failed import job again: valid_only and dry_run continue after their last committed row, all_or_nothing starts over",
       },
