@@ -257,8 +257,14 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
   }
-  // Optional values that are valid alone may still be refused together (or by a refinement the
-  // JSON Schema cannot express): drop them one by one until the schema accepts the input.
+  // Optional values the JSON Schema cannot tell are invalid (a phone number's digits) are dropped
+  // first, by the fields the schema names; values valid alone may still be refused together (or
+  // by a refinement): those are dropped one by one until the schema accepts the input.
+  const result = info.input.safeParse(input);
+  const refused = result.success ? [] : result.error.issues.map((issue) => String(issue.path[0]));
+  for (const key of refused) {
+    if (!info.schema.required?.includes(key) && !(options.values && key in options.values)) delete input[key];
+  }
   for (const key of Object.keys(input)) {
     if (info.input.safeParse(input).success) break;
     if (options.values && key in options.values) continue;

@@ -11,4 +11,13 @@ export const leadExport = exportableOf(leads, [
     needs: ["score"],
     value: (lead, threshold) => (lead.score as number) >= (threshold as number),
   },
+  {
+    // Read back by the import: a score set by hand stays set by hand.
+    after: "score",
+    header: "Manual Score",
+    kind: "integer",
+    width: 8,
+    needs: ["score", "scoreIsManual"],
+    value: (lead) => (lead.scoreIsManual ? lead.score : null),
+  },
 ]);
