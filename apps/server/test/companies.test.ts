@@ -544,3 +544,125 @@ describe("bulk tools", () => {
     expect((await owner.client.companies.byId.query({ id: existing.id })).ownerId).toBe(agent.userId);
   });
 });
+
+describe("merge", () => {
+  it("dry run says what would happen and writes nothing; the merge moves links, contacts and subsidiaries to the survivor", async () => {
+    const org = await freshOrganization("Merge");
+    const make = (input: Partial<CompanyInput> & { name: string }) => org.client.companies.create.mutate(input);
+    const survivor = await make({ name: "Initech", tags: ["a"] });
+    const withDomain = await make({
+      name: "Initech Inc",
+      domain: "initech.com",
+      annualRevenue: "100.00",
+      revenueCurrency: "USD",
+      tags: ["b"],
+    });
+    const withFamily = await make({ name: "Initech LLC", tags: ["a", "c"], annualRevenue: "5.00", revenueCurrency: "EUR" });
+    const subsidiary = await make({ name: "Initech Labs", parentId: withFamily.id });
+    const contact = (firstName: string, primaryCompanyId: string | null) =>
+      server.prisma.contact.create({ data: { organizationId: org.orgId, firstName, primaryCompanyId } });
+    const link = (contactId: string, companyId: string, isPrimary = false) =>
+      server.prisma.contactCompany.create({ data: { organizationId: org.orgId, contactId, companyId, isPrimary } });
+    const peter = await contact("Peter", withFamily.id);
+    await link(peter.id, withFamily.id, true);
+    const milton = await contact("Milton", null);
+    await link(milton.id, survivor.id);
+    await link(milton.id, withDomain.id);
+
+    const input = { primaryId: survivor.id, mergeIds: [withDomain.id, withFamily.id] };
+    const auditsBefore = await server.prisma.auditLog.count({ where: { organizationId: org.orgId } });
+    const dryRun = await org.client.companies.merge.mutate({ ...input, dryRun: true });
+    expect(dryRun).toMatchObject({
+      dryRun: true,
+      mergedIds: input.mergeIds,
+      survivor: {
+        id: survivor.id,
+        domain: "initech.com",
+        annualRevenue: "100.00",
+        revenueCurrency: "USD",
+        tags: ["a", "b", "c"],
+      },
+      moved: [
+        { reference: "contact links", count: 2 },
+        { reference: "contacts' primary company", count: 1 },
+        { reference: "subsidiaries", count: 1 },
+        { reference: "companies merged earlier", count: 0 },
+      ],
+    });
+    expect(await server.prisma.auditLog.count({ where: { organizationId: org.orgId } })).toBe(auditsBefore);
+    expect((await org.client.companies.byId.query({ id: survivor.id })).domain).toBeNull();
+
+    const merged = await server.rest("POST", "/companies/merge", { token: org.token(), body: input });
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({ dryRun: false, survivor: { domain: "initech.com", tags: ["a", "b", "c"] } });
+    for (const id of input.mergeIds) {
+      expect(await org.client.companies.byId.query({ id, includeDeleted: true })).toMatchObject({
+        mergedIntoId: survivor.id,
+        deletedAt: expect.any(Date),
+      });
+      expect((await org.client.companies.history.query({ id })).items[0]?.action).toBe("merge");
+    }
+    expect((await org.client.companies.byId.query({ id: subsidiary.id })).parentId).toBe(survivor.id);
+    expect((await server.prisma.contact.findUniqueOrThrow({ where: { id: peter.id } })).primaryCompanyId).toBe(survivor.id);
+    const links = await server.prisma.contactCompany.findMany({
+      where: { organizationId: org.orgId },
+      select: { contactId: true, companyId: true, isPrimary: true },
+      orderBy: { contactId: "asc" },
+    });
+    expect(links).toEqual(
+      [
+        { contactId: peter.id, companyId: survivor.id, isPrimary: true },
+        { contactId: milton.id, companyId: survivor.id, isPrimary: false },
+      ].sort((a, b) => a.contactId.localeCompare(b.contactId)),
+    );
+    const history = await org.client.companies.history.query({ id: survivor.id });
+    expect(history.items[0]).toMatchObject({ action: "merge" });
+    expect(history.items[0]?.changes).toEqual(
+      expect.arrayContaining([
+        { field: "domain", before: null, after: "initech.com" },
+        { field: "mergedFrom", before: [], after: input.mergeIds },
+      ]),
+    );
+  });
+
+  it("a chosen revenue brings its currency along", async () => {
+    const org = await freshOrganization("Merge revenue");
+    const survivor = await org.client.companies.create.mutate({ name: "Globex", annualRevenue: "10.00", revenueCurrency: "USD" });
+    const other = await org.client.companies.create.mutate({ name: "Globex SA", annualRevenue: "20.00", revenueCurrency: "EUR" });
+    const result = await org.client.companies.merge.mutate({
+      primaryId: survivor.id,
+      mergeIds: [other.id],
+      fields: { annualRevenue: other.id },
+    });
+    expect(result.survivor).toMatchObject({ annualRevenue: "20.00", revenueCurrency: "EUR" });
+  });
+
+  it("refuses a merge that would close a loop of parents, and one naming another organization's company; nothing is written", async () => {
+    const org = await freshOrganization("Merge loop");
+    const make = (input: Partial<CompanyInput> & { name: string }) => org.client.companies.create.mutate(input);
+    const top = await make({ name: "Top" });
+    const middle = await make({ name: "Middle", parentId: top.id });
+    const bottom = await make({ name: "Bottom", parentId: middle.id });
+    // Merging Top into Bottom would make Middle (Top's child) a child of Bottom, Bottom's own parent.
+    expect(await failure(org.client.companies.merge.mutate({ primaryId: bottom.id, mergeIds: [top.id] }))).toEqual({
+      code: "CONFLICT",
+      httpStatus: 409,
+      message: "parentId: the merge would make the survivor its own ancestor; change a parent first",
+    });
+    expect((await org.client.companies.byId.query({ id: top.id })).deletedAt).toBeNull();
+    expect((await org.client.companies.byId.query({ id: middle.id })).parentId).toBe(top.id);
+
+    // Merging a child into its parent: the parent does not become its own parent.
+    const merged = await org.client.companies.merge.mutate({ primaryId: middle.id, mergeIds: [bottom.id] });
+    expect(merged.survivor.parentId).toBe(top.id);
+    const child = await make({ name: "Child", parentId: middle.id });
+    const intoChild = await org.client.companies.merge.mutate({ primaryId: child.id, mergeIds: [middle.id] });
+    expect(intoChild.survivor.parentId).toBeNull();
+
+    const foreign = await newCompany({}, stranger);
+    expect(await failure(org.client.companies.merge.mutate({ primaryId: top.id, mergeIds: [foreign.id] }))).toMatchObject({
+      code: "NOT_FOUND",
+    });
+    expect((await stranger.client.companies.byId.query({ id: foreign.id })).deletedAt).toBeNull();
+  });
+});

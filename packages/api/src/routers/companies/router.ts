@@ -1,11 +1,13 @@
 import type { Company, Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { presentRecord } from "../../kit/list.ts";
+import { mergeInput, mergeOutput } from "../../kit/merge.ts";
 import { pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
 import { idInput } from "../../lib/schemas.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { setCompanyActive } from "./actions.ts";
 import { companyDuplicates } from "./duplicates.ts";
+import { mergeCompanies } from "./merge.ts";
 import {
   companies,
   companyDuplicatesInput,
@@ -57,6 +59,17 @@ export const companiesRouter = staticRoutesFirst({
     .input(companyDuplicatesInput)
     .output(companyDuplicatesOutput)
     .query(({ ctx, input }) => companyDuplicates(ctx.db, ctx, input)),
+
+  merge: resourceAction(companies, "delete", {
+    method: "POST",
+    path: "/merge",
+    summary:
+      "Merge companies into one: contacts, links and subsidiaries move to the survivor, the others are soft-deleted pointing at it",
+    description: "dryRun: true answers what the merge would do and writes nothing.",
+  })
+    .input(mergeInput)
+    .output(mergeOutput(companyOutput))
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => mergeCompanies(tx, ctx, input), { timeout: 60_000 }) as never),
 
   activate: resourceAction(companies, "write", { method: "POST", path: "/{id}/activate", summary: "Activate a company" })
     .input(idInput)
