@@ -10,6 +10,7 @@ import {
   type Context,
   errorDetailsOf,
   exportRecords,
+  IMPORT_PERMISSIONS,
   type ImportRunner,
   importErrorsCsv,
   importFormatOf,
@@ -217,7 +218,7 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
 
     /** The row errors of an import job as CSV (row, field, error, value); the job's own resource's import permission is checked too. */
     downloads.get("/api/v1/imports/:id/errors.csv", async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:import");
+      const ctx = await authorize(context(request), IMPORT_PERMISSIONS);
       const { id } = idParams.parse(request.params);
       return sendFile(request, reply, await importErrorsCsv(ctx, id));
     });

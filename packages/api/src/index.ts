@@ -30,6 +30,7 @@ export { BUILT_IN_ROLES, PERMISSIONS, type Permission, RECORD_RESOURCES } from "
 export type { FileResource, ResourceRegistry } from "./resource-registry.ts";
 export {
   type ExportableResourceKey,
+  IMPORT_PERMISSIONS,
   IMPORTABLE_RESOURCE_KEYS,
   type ImportableResourceKey,
   RESOURCES,

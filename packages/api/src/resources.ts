@@ -1,4 +1,5 @@
 import type { AnyResource } from "./kit/resource.ts";
+import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
 import { companies } from "./routers/companies/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
@@ -25,3 +26,8 @@ export type ExportableResourceKey = { [K in keyof Registry]: Registry[K] extends
 export const IMPORTABLE_RESOURCE_KEYS = Object.entries(RESOURCES).flatMap(([key, entry]) =>
   "import" in entry ? [key as ImportableResourceKey] : [],
 ) as [ImportableResourceKey, ...ImportableResourceKey[]];
+
+/** The import permissions of the importable resources: holding any one lets a caller follow import jobs (each job then checks its own). */
+export const IMPORT_PERMISSIONS: readonly Permission[] = Object.values(RESOURCES).flatMap((entry) =>
+  "import" in entry ? [entry.import.permission] : [],
+);

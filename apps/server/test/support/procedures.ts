@@ -37,6 +37,8 @@ export interface ProcedureInfo {
   name: string;
   type: "query" | "mutation" | "subscription";
   permission?: Permission;
+  /** Or the permissions any one of which opens it (see ProcedureMeta). */
+  anyPermission?: readonly Permission[];
   openapi?: { method: string; path: string };
   /** The zod input schema (undefined when the procedure takes no input). */
   input?: z.ZodType;
@@ -57,7 +59,13 @@ export interface ProcedureInfo {
 interface ProcedureDef {
   type: ProcedureInfo["type"];
   inputs: z.ZodType[];
-  meta?: { permission?: Permission; openapi?: { method: string; path: string }; recordState?: "deleted"; notAudited?: string };
+  meta?: {
+    permission?: Permission;
+    anyPermission?: readonly Permission[];
+    openapi?: { method: string; path: string };
+    recordState?: "deleted";
+    notAudited?: string;
+  };
 }
 
 function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
@@ -96,6 +104,7 @@ export function listProcedures(): ProcedureInfo[] {
         name,
         type: def.type,
         permission: def.meta?.permission,
+        anyPermission: def.meta?.anyPermission,
         openapi: def.meta?.openapi ? { method: def.meta.openapi.method, path: def.meta.openapi.path } : undefined,
         input,
         schema,
@@ -109,6 +118,11 @@ export function listProcedures(): ProcedureInfo[] {
 }
 
 export const procedures = listProcedures();
+
+/** The permissions that open a procedure: its one permission, or any one of several; empty when it is not gated by one. */
+export function gateOf(info: ProcedureInfo): readonly Permission[] {
+  return info.permission ? [info.permission] : (info.anyPermission ?? []);
+}
 
 export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
