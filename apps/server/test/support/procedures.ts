@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { appRouter, type Permission } from "@crm/api";
+import { randomBytes, randomUUID } from "node:crypto";
+import { appRouter, type Permission, RECORD_DECLARATIONS, RECORD_RESOURCES } from "@crm/api";
 import { type CrmClient, TRPCClientError } from "@crm-api/client";
 import { z } from "zod";
 import { csvOf, importLeads } from "./imports.ts";
@@ -128,6 +128,27 @@ export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
 }
 
+/** `parentId` → companies: a reference the kit's field tables declare, by the table it names. */
+function declaredReference(field: string): string | undefined {
+  for (const resource of RECORD_DECLARATIONS) {
+    const table = resource.fields[field]?.references?.table;
+    const target = table && RECORD_DECLARATIONS.find((declaration) => declaration.table === table);
+    if (target) return target.key;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a uuid field names the records it refers to (`contactId`, `parentId`, `companyIds[0]`);
+ * one that does not (`primaryId`, `mergeIds[0]`) refers to records of its procedure's own router.
+ */
+function namesItsRecords(field: string): boolean {
+  const name = field.replace(/\[\d+\]$/, "");
+  const stem = /^(\w+?)Ids?$/.exec(name)?.[1];
+  const known = new Set<string>([...RECORD_RESOURCES, ...routerNames()]);
+  return declaredReference(name) !== undefined || (stem !== undefined && (known.has(stem) || known.has(`${stem}s`)));
+}
+
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
 export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
   if (info.idField === "ids") return { ids };
@@ -157,12 +178,17 @@ export interface GenerateOptions {
   choose?: "first" | "last";
   /** A valid value of what a `$ref` names (bulk rows refer to their resource's create input). */
   refValue?: (ref: string) => Promise<unknown>;
+  /** The router of the procedure the input is for: a uuid that names no records of its own (`primaryId`) is one of its records. */
+  ownRouter?: string;
   /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
   optional?: "omit" | "include";
   reference: ReferenceResolver;
 }
 
 class CannotGenerate extends Error {}
+
+/** The caller's role may not make a record of that router. */
+class RefusedRecord extends Error {}
 
 function stringCandidates(schema: JsonSchema): string[] {
   const unique = uniqueSuffix();
@@ -198,7 +224,8 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
   switch (schema.type) {
     case "string": {
       if (schema.format === "uuid") {
-        const id = await options.reference(field);
+        let id = await options.reference(field);
+        if (!id && options.ownRouter && !namesItsRecords(field)) id = await options.reference(`${options.ownRouter}Id`);
         if (!id) throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
         return id;
       }
@@ -266,7 +293,7 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
       return generateInput(create, { ...options, values: undefined });
     });
   try {
-    input = await generateObject("", info.schema, { ...options, refValue });
+    input = await generateObject("", info.schema, { ...options, refValue, ownRouter: info.router });
   } catch (error) {
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
@@ -379,7 +406,7 @@ export function containsAny(value: unknown, ids: Iterable<string>): string[] {
 
 export interface Fixtures {
   /** A uuid field other than `id` resolved to a real record of `caller`'s organization. */
-  reference(caller: TestUser, field: string): Promise<string | undefined>;
+  reference(caller: TestUser, field: string, router?: string): Promise<string | undefined>;
   /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
@@ -433,7 +460,8 @@ export function createFixtures(server: TestServer): Fixtures {
       ).id,
   };
 
-  async function reference(caller: TestUser, field: string): Promise<string | undefined> {
+  /** `router`: the router of the procedure whose input holds the field (see namesItsRecords). */
+  async function reference(caller: TestUser, field: string, router?: string): Promise<string | undefined> {
     switch (field) {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
@@ -447,8 +475,18 @@ export function createFixtures(server: TestServer): Fixtures {
     }
     // Convention for future resources: `contactId` references a record of the `contacts` router.
     const resource = /^(\w+)Id$/.exec(field)?.[1];
-    const router = resource && routerNames().find((name) => name === `${resource}s` || name === resource);
-    return router && canMake(router) ? record(router, caller) : undefined;
+    const target =
+      declaredReference(field) ??
+      (resource && routerNames().find((name) => name === `${resource}s` || name === resource)) ??
+      (router && !namesItsRecords(field) ? router : undefined);
+    if (!target || !canMake(target)) return undefined;
+    try {
+      return await record(target, caller);
+    } catch (error) {
+      // A caller whose role may not make the record: its call is refused at the gate before any lookup.
+      if (error instanceof RefusedRecord) return randomUUID();
+      throw error;
+    }
   }
 
   function canMake(router: string): boolean {
@@ -462,6 +500,7 @@ export function createFixtures(server: TestServer): Fixtures {
     if (!create) throw new Error(`no fixture makes a ${router} record: add one to specialRecords in test/support/procedures.ts`);
     const input = await generateInput(create, { reference: (field) => reference(owner, field) });
     const outcome = await callTrpc(owner.client, create, input);
+    if (outcome.code === "FORBIDDEN") throw new RefusedRecord(`${create.path}: ${outcome.message}`);
     const id = (outcome.data as { id?: unknown } | undefined)?.id;
     if (outcome.code !== "OK" || typeof id !== "string") {
       throw new Error(`${create.path} with ${JSON.stringify(input)} did not make a record: ${outcome.code} ${outcome.message}`);
