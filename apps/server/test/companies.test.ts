@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "./support/failures.ts";
+import { csvOf, waitForImport } from "./support/imports.ts";
 import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
 
 let server: TestServer;
@@ -664,5 +665,41 @@ describe("merge", () => {
       code: "NOT_FOUND",
     });
     expect((await stranger.client.companies.byId.query({ id: foreign.id })).deletedAt).toBeNull();
+  });
+});
+
+describe("import and export", () => {
+  it("imports companies matched by domain, else by name (case-insensitively), and exports revenue exactly", async () => {
+    const org = await freshOrganization("Files");
+    const existing = await org.client.companies.create.mutate({ name: "Acme", domain: "acme.com" });
+    const named = await org.client.companies.create.mutate({ name: "Globex Corporation" });
+    const csv = csvOf([
+      ["Company", "Domain", "Annual Revenue", "Currency", "Types", "Country"],
+      ["Acme Inc", "https://www.ACME.com/about", "12345678901234.56", "USD", "customer, vendor", "US"],
+      ["GLOBEX corporation", "", "", "", "vendor", ""],
+      ["Initech", "initech.com", "10.5", "EUR", "prospect", "DE"],
+      ["Half", "", "99.00", "", "", ""],
+    ]);
+    const queued = await org.client.$files.import("companies", new TextEncoder().encode(csv), {
+      filename: "companies.csv",
+      duplicatePolicy: "update",
+    });
+    const job = await waitForImport(org, queued.jobId);
+    expect(job, JSON.stringify(job)).toMatchObject({ status: "completed", rowsCreated: 1, rowsUpdated: 2, rowsFailed: 1 });
+    expect(await org.client.companies.byId.query({ id: existing.id })).toMatchObject({
+      name: "Acme Inc",
+      annualRevenue: "12345678901234.56",
+      revenueCurrency: "USD",
+      types: ["customer", "vendor"],
+    });
+    expect((await org.client.companies.byId.query({ id: named.id })).types).toEqual(["vendor"]);
+    const errors = await org.client.imports.errors.query({ id: queued.jobId });
+    expect(errors.items).toMatchObject([{ rowNumber: 5, field: "revenueCurrency" }]);
+
+    const exported = await org.client.$files.export("companies", { format: "csv", types: ["customer"] } as never);
+    const text = new TextDecoder().decode(new Uint8Array(await exported.arrayBuffer()));
+    expect(text).toContain("Acme Inc");
+    expect(text).toContain("12345678901234.56");
+    expect(text).not.toContain("Initech");
   });
 });

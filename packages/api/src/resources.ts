@@ -1,6 +1,7 @@
 import type { AnyResource } from "./kit/resource.ts";
 import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
+import { companyExport, companyImport } from "./routers/companies/files.ts";
 import { companies } from "./routers/companies/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
@@ -16,6 +17,7 @@ export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, companies];
  */
 export const RESOURCES = {
   leads: { label: "leads", import: leadImport, export: leadExport },
+  companies: { label: "companies", import: companyImport, export: companyExport },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

@@ -26,7 +26,8 @@ const IMPORT_KINDS: Record<AnyField["kind"], FieldKind> = {
   enum: "enum",
   number: "number",
   integer: "integer",
-  decimal: "number",
+  // Read as written: the field's schema takes a decimal string exactly, a number only through its shortest form.
+  decimal: "text",
   boolean: "boolean",
   date: "date",
   id: "text",

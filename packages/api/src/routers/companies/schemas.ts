@@ -13,43 +13,75 @@ export const COMPANY_SIZES = ["s1_10", "s11_50", "s51_200", "s201_500", "s501_10
 
 /** Every field of a company, once. The table's other columns are server-only (searchText) or common to all records. */
 const companyFields = {
-  name: fields.text(200, { required: true, sort: true }),
+  name: fields.text(200, {
+    required: true,
+    sort: true,
+    exported: { header: "Name", width: 24 },
+    imported: ["Name", "Company", "Company Name", "Account", "Account Name", "Organization", "Organisation"],
+  }),
   domain: fields.domain({
+    exported: { header: "Domain", width: 20 },
+    imported: ["Domain", "Domain Name", "Company Domain"],
     description:
       'Lower-cased, without scheme, `www.` or path ("https://www.Acme.com/about" is stored as "acme.com"); unique among the organization\'s live companies.',
   }),
-  industry: fields.text(100, { filter: "equals" }),
+  industry: fields.text(100, {
+    filter: "equals",
+    exported: { header: "Industry", width: 16 },
+    imported: ["Industry", "Vertical", "Sector"],
+  }),
   size: fields.enum(COMPANY_SIZES, {
     filter: "in",
+    exported: { header: "Size" },
+    imported: ["Size", "Company Size", "Size Band"],
     description: "Employee band: s1_10 = 1–10, s11_50 = 11–50, ..., s5001_plus = more than 5,000.",
   }),
-  employeeCount: fields.integer({ min: 0, max: 10_000_000 }, { filter: "range" }),
+  employeeCount: fields.integer(
+    { min: 0, max: 10_000_000 },
+    {
+      filter: "range",
+      exported: { header: "Employees" },
+      imported: ["Employees", "Employee Count", "Number of Employees", "Headcount"],
+    },
+  ),
   annualRevenue: fields.decimal(
     { digits: 18, scale: 2, min: 0 },
     {
+      exported: { header: "Annual Revenue", width: 18 },
+      imported: ["Annual Revenue", "Revenue"],
       description:
         'Exact amount in revenueCurrency (a decimal string, e.g. "12500000.00"); given with revenueCurrency or not at all.',
     },
   ),
-  revenueCurrency: fields.currency({ description: "ISO 4217 code of annualRevenue; given with annualRevenue or not at all." }),
+  revenueCurrency: fields.currency({
+    exported: { header: "Revenue Currency" },
+    imported: ["Revenue Currency", "Currency"],
+    description: "ISO 4217 code of annualRevenue; given with annualRevenue or not at all.",
+  }),
   types: fields.enumSet(COMPANY_TYPES, {
     filter: "in",
+    exported: { header: "Types", width: 20 },
+    imported: ["Types", "Type", "Company Type", "Relationship"],
     description: "What the company is to the organization; several at once (a customer and a vendor).",
   }),
-  website: fields.website(),
-  phone: fields.phone(),
-  street: fields.text(200),
-  city: fields.text(100),
-  region: fields.text(100),
-  postalCode: fields.text(20),
-  country: fields.country(),
-  tags: fields.keywords(50, { filter: "in" }),
-  ownerId: fields.id({ description: "The member who owns the company; null for nobody." }),
+  website: fields.website({ exported: { header: "Website", width: 24 }, imported: ["Website", "Web Site", "URL", "Homepage"] }),
+  phone: fields.phone({ exported: { header: "Phone", width: 16 }, imported: ["Phone", "Phone Number", "Telephone", "Tel"] }),
+  street: fields.text(200, { exported: { header: "Street", width: 24 }, imported: ["Street", "Address", "Street Address"] }),
+  city: fields.text(100, { exported: { header: "City" }, imported: ["City", "Town"] }),
+  region: fields.text(100, { exported: { header: "Region" }, imported: ["Region", "State", "Province", "County"] }),
+  postalCode: fields.text(20, { exported: { header: "Postal Code" }, imported: ["Postal Code", "Postcode", "ZIP", "Zip Code"] }),
+  country: fields.country({ exported: { header: "Country" }, imported: ["Country", "Country Code"] }),
+  tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
+  ownerId: fields.id({
+    description: "The member who owns the company; null for nobody.",
+    exported: { header: "Owner ID", width: 38 },
+    imported: ["Owner", "Owner ID", "Owner Email", "Account Owner"],
+  }),
   parentId: fields.id({
     description: "The parent company (a company cannot be its own ancestor).",
     references: { table: "Company", label: "Parent company" },
   }),
-  isActive: fields.boolean({ filter: "equals" }),
+  isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
   mergedIntoId: fields.shown("id", z.uuid(), { description: "The company this one was merged into (then soft-deleted)." }),
 };
 
