@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { BUILT_IN_ROLES } from "@crm/api";
+import { BUILT_IN_ROLES, RESOURCES } from "@crm/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDatabaseProxy } from "./support/db-proxy.ts";
 import { csvOf, waitForImport } from "./support/imports.ts";
@@ -291,6 +291,31 @@ describe("every operation answers as the document says", () => {
     expect((await download("/leads/export", "/leads/export")).status).toBe(200);
     expect((await download("/leads/export", "/leads/export?status=nope")).status).toBe(400);
     expect((await download("/leads/export", "/leads/export", "")).status).toBe(401);
+  });
+
+  it("every resource of the registry: its export, and an upload of that export as an import", async () => {
+    for (const [resource, entry] of Object.entries(RESOURCES)) {
+      if (fixtures.canMake(resource)) await fixtures.record(resource, owner);
+      const exported =
+        "export" in entry ? await server.rest("GET", `/${resource}/export?format=csv`, { token: owner.token() }) : undefined;
+      if (exported) expect(check("get", `/${resource}/export`, exported).status, resource).toBe(200);
+      if (!("import" in entry) || !exported) continue;
+      const data = new FormData();
+      data.append("file", new Blob([exported.body as string], { type: "text/csv" }), `${resource}.csv`);
+      const response = await fetch(`${server.url}/api/v1/${resource}/import`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${owner.token()}` },
+        body: data,
+      });
+      const text = await response.text();
+      const uploaded = check("post", `/${resource}/import`, {
+        status: response.status,
+        headers: response.headers,
+        body: parse(text),
+      });
+      expect(uploaded.status, resource).toBe(202);
+      await waitForImport(owner, (uploaded.body as { jobId: string }).jobId);
+    }
   });
 
   it("every answer above is declared by its operation, with the body and headers it had", () => {
