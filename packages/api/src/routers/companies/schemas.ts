@@ -114,7 +114,6 @@ export const companies = defineResource({
 });
 
 export const companyOutput = companies.schemas.output;
-export const companyFilterShape = companies.schemas.filterShape;
 export const companyFilterInput = companies.schemas.filters;
 
 const counts = z.record(z.string(), z.number().int());
@@ -132,7 +131,7 @@ export const companyDuplicatesInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(50).default(10),
 });
 
-export const DUPLICATE_RULES = ["domain", "name"] as const;
+const DUPLICATE_RULES = ["domain", "name"] as const;
 
 export const companyDuplicatesOutput = z.object({
   items: z.array(
