@@ -10,6 +10,20 @@ export const PERMISSIONS = [
   "leads:purge",
   "leads:import",
   "leads:export",
+  "contacts:read",
+  "contacts:write",
+  "contacts:delete",
+  "contacts:assign",
+  "contacts:purge",
+  "contacts:import",
+  "contacts:export",
+  "companies:read",
+  "companies:write",
+  "companies:delete",
+  "companies:assign",
+  "companies:purge",
+  "companies:import",
+  "companies:export",
   "audit:read",
   "members:read",
   "members:manage",
@@ -21,7 +35,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The record resources: each is gated by `<resource>:<verb>`. */
-export const RECORD_RESOURCES = ["leads"] as const;
+export const RECORD_RESOURCES = ["leads", "contacts", "companies"] as const;
 export type RecordResource = (typeof RECORD_RESOURCES)[number];
 export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
 export type RecordVerb = (typeof RECORD_VERBS)[number];
@@ -30,12 +44,16 @@ export type RecordPermission = `${RecordResource}:${RecordVerb}`;
 export const BUILT_IN_ROLE_KEYS = ["owner", "admin", "manager", "agent", "viewer"] as const;
 export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 
-const recordRead: Permission[] = ["leads:read", "members:read"];
-const recordWrite: Permission[] = [...recordRead, "leads:write"];
-const recordManage: Permission[] = [...recordWrite, "leads:delete", "leads:assign", "leads:import", "leads:export", "audit:read"];
+/** `<resource>:<verb>` for every record resource. */
+const grant = (...verbs: RecordVerb[]): Permission[] =>
+  RECORD_RESOURCES.flatMap((resource) => verbs.map((verb) => `${resource}:${verb}` as Permission));
+
+const recordRead: Permission[] = [...grant("read"), "members:read"];
+const recordWrite: Permission[] = [...recordRead, ...grant("write")];
+const recordManage: Permission[] = [...recordWrite, ...grant("delete", "assign", "import", "export"), "audit:read"];
 const administer: Permission[] = [
   ...recordManage,
-  "leads:purge",
+  ...grant("purge"),
   "members:manage",
   "roles:manage",
   "apiKeys:manage",

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { phoneSchema, websiteSchema } from "../lib/contact-points.ts";
+import { phoneSchema, profileUrlSchema, websiteSchema } from "../lib/contact-points.ts";
+import { countryCodeSchema } from "../lib/countries.ts";
 import { dateTimeInput } from "../lib/dates.ts";
 import { emailField, idSchema, text, timestamp } from "../lib/schemas.ts";
 
@@ -135,6 +136,12 @@ export const fields = {
   phone: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", phoneSchema, z.string(), options),
   /** A website, stored as an https URL without the trailing slash. */
   website: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", websiteSchema, z.string(), options),
+  /** A profile page on `host` or a subdomain (e.g. a LinkedIn profile), stored as an https URL. */
+  profileUrl: <const O extends FieldOptions = NoOptions>(host: string, options: O = {} as O) =>
+    field("text", profileUrlSchema(host), z.string(), options),
+  /** A country as an ISO 3166-1 alpha-2 code, upper-cased. */
+  countryCode: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("text", countryCodeSchema, z.string(), options),
   /** Lower-cased keywords (tags, interests): at most `max`, duplicates dropped. */
   keywords: <const O extends FieldOptions = NoOptions>(max: number, options: O = {} as O) =>
     field("list", keywords(max), z.array(z.string()), options, false),

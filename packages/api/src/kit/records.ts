@@ -32,6 +32,15 @@ export function notFoundIn(resource: Pick<AnyResource, "label">): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: `${resource.label} not found` });
 }
 
+/** NOT_FOUND about the record an input field names (`companyId: Company not found`), with the field in its issues. */
+export function referenceNotFound(field: string, label: string): TRPCError {
+  return new TRPCError({
+    code: "NOT_FOUND",
+    message: `${field}: ${label} not found`,
+    cause: invalidFields([{ path: [field], message: `${label} not found` }]).cause,
+  });
+}
+
 /** For reads; a write reads the record it changes with lockRecord. */
 export async function findRecord<Row>(
   db: Tx,
@@ -117,13 +126,7 @@ export async function checkReferences(db: Tx, ctx: OrgContext, resource: AnyReso
       ctx.org.id,
       id,
     );
-    if (found.length === 0) {
-      throw new TRPCError({
-        code: "NOT_FOUND",
-        message: `${name}: ${target.label} not found`,
-        cause: invalidFields([{ path: [name], message: `${target.label} not found` }]).cause,
-      });
-    }
+    if (found.length === 0) throw referenceNotFound(name, target.label);
   }
 }
 

@@ -1,0 +1,65 @@
+import type { Contact, Prisma } from "@crm/db";
+import { searchTextOf } from "../../lib/search-text.ts";
+import type { OrgContext } from "../../trpc.ts";
+import type { CreateContactInput } from "./schemas.ts";
+
+type Tx = Prisma.TransactionClient;
+type ContactPoints = Pick<Contact, "firstName" | "lastName" | "email" | "additionalEmails" | "phone" | "additionalPhones">;
+
+/**
+ * The text `contacts.list` searches (trigram-indexed): names, emails and phones. Company names are
+ * not in it: a company's rename would have to rewrite every contact's searchText; the company
+ * filter (`companyId`) finds a company's contacts instead.
+ */
+export function contactSearchText(contact: Partial<ContactPoints> & { firstName: string }): string {
+  return searchTextOf([
+    contact.firstName,
+    contact.lastName,
+    contact.email,
+    ...(contact.additionalEmails ?? []),
+    contact.phone,
+    ...(contact.additionalPhones ?? []),
+  ]);
+}
+
+const distinct = (values: string[] | undefined, besides: string | null | undefined) =>
+  values === undefined ? undefined : [...new Set(values)].filter((value) => value !== besides);
+
+/** Every column of a new contact from validated create input; shared by create, bulk create and import. */
+export function newContactRow(input: CreateContactInput): Record<string, unknown> {
+  const row = {
+    ...input,
+    additionalEmails: distinct(input.additionalEmails, input.email) ?? [],
+    additionalPhones: distinct(input.additionalPhones, input.phone) ?? [],
+  };
+  return { ...row, searchText: contactSearchText(row) };
+}
+
+/**
+ * The columns an update writes: the changes, the lists without repeats, the search text that
+ * follows. A new primary company is mirrored on the contact's links (`isPrimary`), in the same
+ * transaction.
+ */
+export async function contactChangeColumns(tx: Tx, ctx: OrgContext, before: Contact, changes: Record<string, unknown>) {
+  const merged = { ...before, ...changes } as Contact;
+  const data: Record<string, unknown> = { ...changes };
+  if ("additionalEmails" in changes) data.additionalEmails = distinct(merged.additionalEmails, merged.email);
+  if ("additionalPhones" in changes) data.additionalPhones = distinct(merged.additionalPhones, merged.phone);
+  data.searchText = contactSearchText({ ...merged, ...data });
+  if ("primaryCompanyId" in changes && changes.primaryCompanyId !== before.primaryCompanyId) {
+    await markPrimaryLink(tx, ctx, before.id, merged.primaryCompanyId);
+  }
+  return data;
+}
+
+/** The contact's links say which one is its primary company (`isPrimary` mirrors Contact.primaryCompanyId). */
+export async function markPrimaryLink(tx: Tx, ctx: OrgContext, contactId: string, primaryCompanyId: string | null) {
+  const scope = { organizationId: ctx.org.id, contactId };
+  await tx.contactCompany.updateMany({
+    where: { ...scope, isPrimary: true, ...(primaryCompanyId ? { companyId: { not: primaryCompanyId } } : {}) },
+    data: { isPrimary: false },
+  });
+  if (primaryCompanyId) {
+    await tx.contactCompany.updateMany({ where: { ...scope, companyId: primaryCompanyId }, data: { isPrimary: true } });
+  }
+}
