@@ -8,7 +8,7 @@ import {
   assertStorableText,
   authorize,
   type Context,
-  describeIssues,
+  errorDetailsOf,
   exportLeads,
   type ImportRunner,
   importErrorsCsv,
@@ -49,8 +49,9 @@ export interface FileRouteOptions {
  * while the database is unavailable).
  */
 function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const error = translateDatabaseError(thrown) ?? thrown;
-  if (error instanceof TRPCError && error.cause instanceof ZodError) return sendError(error.cause, request, reply);
+  let error = translateDatabaseError(thrown) ?? thrown;
+  if (error instanceof ZodError)
+    error = new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(error.issues), cause: error });
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     const retryAfter = retryAfterSecondsOf(error);
@@ -59,15 +60,9 @@ function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply
       request.log.error({ err: error }, "file route failed");
       return reply.status(status).send({ code: error.code, message: "Internal server error", requestId: request.id });
     }
-    return reply.status(status).send({ code: error.code, message: error.message, requestId: request.id } satisfies RestError);
-  }
-  if (error instanceof ZodError) {
-    return reply.status(400).send({
-      code: "BAD_REQUEST",
-      message: summarizeIssues(error.issues),
-      issues: describeIssues(error.issues),
-      requestId: request.id,
-    } satisfies RestError);
+    const message = error.cause instanceof ZodError ? summarizeIssues(error.cause.issues) : error.message;
+    const body: RestError = { code: error.code, message, ...errorDetailsOf(error), requestId: request.id };
+    return reply.status(status).send(body);
   }
   return fastifyErrorHandler(error as FastifyError, request, reply);
 }

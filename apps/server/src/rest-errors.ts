@@ -5,13 +5,16 @@ export interface RestError {
   code: string;
   message: string;
   issues?: { path: string; message: string }[];
+  existingId?: string;
   requestId: string;
 }
 
 interface BridgeErrorBody {
   code?: unknown;
   message?: unknown;
-  data?: { issues?: { path: string; message: string }[] };
+  /** The bridge's own issues: set exactly when it replaced the message with "Input validation failed". */
+  issues?: unknown;
+  data?: { issues?: { path: string; message: string }[]; existingId?: string };
 }
 
 /**
@@ -29,16 +32,19 @@ export function normalizeBridgeError(payload: string, requestId: string, route: 
   // Errors of the HTTP layer (HttpError) are in the API's shape already.
   if (!("data" in body)) return payload;
   const issues = body.data?.issues;
+  const existingId = body.data?.existingId;
   // The bridge's own "no procedure for this path" says only "Not found".
   if (body.code === "NOT_FOUND" && body.message === "Not found") body.message = `No route for ${route}`;
   const error: RestError = {
     code: typeof body.code === "string" ? body.code : "INTERNAL_SERVER_ERROR",
-    message: issues?.length
-      ? issues.map((issue) => (issue.path === "(input)" ? issue.message : `${issue.path}: ${issue.message}`)).join("; ")
-      : typeof body.message === "string"
-        ? body.message
-        : "Request failed",
+    message:
+      issues?.length && body.issues !== undefined
+        ? issues.map((issue) => (issue.path === "(input)" ? issue.message : `${issue.path}: ${issue.message}`)).join("; ")
+        : typeof body.message === "string"
+          ? body.message
+          : "Request failed",
     ...(issues?.length ? { issues } : {}),
+    ...(typeof existingId === "string" ? { existingId } : {}),
     requestId,
   };
   return JSON.stringify(error);

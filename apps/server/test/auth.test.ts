@@ -117,6 +117,7 @@ describe("signup, login and me", () => {
     expect(overRest.body).toEqual({
       code: "CONFLICT",
       message: "email: an account with this email already exists",
+      issues: [{ path: "email", message: "an account with this email already exists" }],
       requestId: overRest.headers.get("x-request-id"),
     });
     expect(await server.prisma.user.count({ where: { email: user.email } })).toBe(1);

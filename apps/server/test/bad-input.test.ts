@@ -203,7 +203,11 @@ describe("leads.list cursors", () => {
     const overRest = await server.rest("GET", `/leads?sortBy=${sortBy}&cursor=${encodeURIComponent(cursor)}`, {
       token: owner.token(),
     });
-    expectRestError(overRest, 400, { code: "BAD_REQUEST", message: malformed });
+    expectRestError(overRest, 400, {
+      code: "BAD_REQUEST",
+      message: malformed,
+      issues: [{ path: "cursor", message: malformed.slice("cursor: ".length) }],
+    });
   });
 
   it("a cursor from another sort order is a 400 that says so", async () => {

@@ -92,7 +92,7 @@ describe("the OpenAPI document", () => {
 
   it("answers errors with one shared schema of the real body, 429 and 503 with Retry-After", () => {
     const error = document.components.schemas?.Error as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(error.properties).sort()).toEqual(["code", "issues", "message", "requestId"]);
+    expect(Object.keys(error.properties).sort()).toEqual(["code", "existingId", "issues", "message", "requestId"]);
     expect(error.required.sort()).toEqual(["code", "message", "requestId"]);
     for (const { operation, method, route } of documentOperations(document)) {
       const errors = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);

@@ -1,6 +1,6 @@
 import { databaseFault } from "@crm/db";
 import { TRPCError } from "@trpc/server";
-import { ZodRealError } from "zod";
+import { ZodError, ZodRealError } from "zod";
 import type { $ZodIssue } from "zod/v4/core";
 
 export interface FieldIssue {
@@ -8,8 +8,11 @@ export interface FieldIssue {
   message: string;
 }
 
+/** The path of an issue about the input as a whole (or the record's state) rather than one field. */
+export const WHOLE_INPUT = "(input)";
+
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".") || "(input)";
+  return path.map(String).join(".") || WHOLE_INPUT;
 }
 
 /** Flattens zod issues so every message names its field: `email: Invalid email address`. */
@@ -23,10 +26,12 @@ export function describeIssues(issues: readonly $ZodIssue[]): FieldIssue[] {
   });
 }
 
+function summarize(issues: readonly FieldIssue[]): string {
+  return issues.map((issue) => (issue.path === WHOLE_INPUT ? issue.message : `${issue.path}: ${issue.message}`)).join("; ");
+}
+
 export function summarizeIssues(issues: readonly $ZodIssue[]): string {
-  return describeIssues(issues)
-    .map((issue) => (issue.path === "(input)" ? issue.message : `${issue.path}: ${issue.message}`))
-    .join("; ");
+  return summarize(describeIssues(issues));
 }
 
 /**
@@ -41,17 +46,76 @@ export function invalidFields(issues: readonly { path: PropertyKey[]; message: s
   return new TRPCError({ code: "BAD_REQUEST", message: summarizeIssues(cause.issues), cause });
 }
 
+/**
+ * The cause of a 400 or 409 that no schema raised (a conflict, a refused file, a database
+ * constraint): the fields at fault and, for a conflict with another record, that record's id.
+ * The error formatter, the REST bridge and the file routes report them beside the message.
+ */
+export class FieldIssuesError extends Error {
+  override name = "FieldIssuesError";
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[],
+    readonly existingId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** What a 400 or 409 tells a client beside its message: the fields at fault, and the existing record of a conflict. */
+export interface ErrorDetails {
+  issues: FieldIssue[];
+  existingId?: string;
+}
+
+export function errorDetailsOf(error: { cause?: unknown }): ErrorDetails | undefined {
+  const cause = error.cause;
+  if (cause instanceof ZodError) return { issues: describeIssues(cause.issues) };
+  if (cause instanceof FieldIssuesError) {
+    return { issues: cause.issues, ...(cause.existingId === undefined ? {} : { existingId: cause.existingId }) };
+  }
+  return undefined;
+}
+
+/** A 400 or 409 with its message as the caller reads it and the fields it is about. */
+export function fieldError(
+  code: "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND",
+  message: string,
+  issues: FieldIssue[],
+  options: { existingId?: string; cause?: unknown } = {},
+): TRPCError {
+  const cause = new FieldIssuesError(message, issues, options.existingId, { cause: options.cause });
+  return new TRPCError({ code, message, cause });
+}
+
+/** `field: message` as an issue; a message with no leading field name is about the whole input. */
+export function issueOfMessage(text: string, fallbackPath: string = WHOLE_INPUT): FieldIssue {
+  const named = /^([A-Za-z_$][\w$]*(?:\.[\w$]+)*): (.+)$/s.exec(text);
+  return named ? { path: named[1] as string, message: named[2] as string } : { path: fallbackPath, message: text };
+}
+
 /** A 404 that reads the same whether the row never existed or belongs to another organization. */
 export function notFound(entity: string): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: `${entity} not found` });
 }
 
+/** A BAD_REQUEST about `field` (a dotted path): the message reads `field: message`, the issue names the field. */
 export function badRequest(field: string, message: string): TRPCError {
-  return new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${message}` });
+  return invalidFields([{ path: field.split("."), message }]);
 }
 
-export function conflict(field: string, message?: string, _details: { existingId?: string } = {}): TRPCError {
-  return new TRPCError({ code: "CONFLICT", message: message === undefined ? field : `${field}: ${message}` });
+/**
+ * A CONFLICT about `field` (a dotted path, or WHOLE_INPUT when the record's state is at fault):
+ * the message reads `field: message` (just `message` for WHOLE_INPUT), the issue names the field,
+ * and `existingId` is the record that already holds the value, when the caller may see it.
+ */
+export function conflict(field: string, message: string, options?: { existingId?: string }): TRPCError;
+/** @deprecated Name the field: `conflict(field, message)`. A leading `field: ` of the message becomes the issue's path. */
+export function conflict(message: string): TRPCError;
+export function conflict(fieldOrMessage: string, message?: string, options: { existingId?: string } = {}): TRPCError {
+  const issue = message === undefined ? issueOfMessage(fieldOrMessage) : { path: fieldOrMessage, message };
+  return fieldError("CONFLICT", summarize([issue]), [issue], options);
 }
 
 export function forbidden(message: string): TRPCError {
@@ -140,6 +204,11 @@ function translateDatabaseFault(error: unknown): TRPCError | undefined {
   });
 }
 
+/** A BAD_REQUEST the database raised without naming the field: about the input as a whole. */
+function inputError(message: string, cause: unknown): TRPCError {
+  return fieldError("BAD_REQUEST", message, [{ path: WHOLE_INPUT, message }], { cause });
+}
+
 /**
  * Maps database errors that are the caller's fault to 4xx: unique violations become CONFLICT,
  * missing rows NOT_FOUND, foreign-key and value-too-long BAD_REQUEST; faults of the database
@@ -155,14 +224,19 @@ export function translateDatabaseError(error: unknown): TRPCError | undefined {
       const message = fields?.length
         ? `Another record already uses this ${fields.join(", ")}`
         : "Another record already uses a value that must be unique";
-      return new TRPCError({ code: "CONFLICT", message, cause: error });
+      // organizationId scopes a constraint to the tenant; it is never a field the caller sent.
+      const named = (fields ?? []).filter((field) => field !== "organizationId");
+      const issues = named.length
+        ? named.map((path) => ({ path, message: "another record already uses this value" }))
+        : [{ path: WHOLE_INPUT, message }];
+      return fieldError("CONFLICT", message, issues, { cause: error });
     }
     case "P2025":
       return new TRPCError({ code: "NOT_FOUND", message: `${error.meta?.modelName ?? "Record"} not found`, cause: error });
     case "P2003":
-      return new TRPCError({ code: "BAD_REQUEST", message: "A referenced record does not exist", cause: error });
+      return inputError("A referenced record does not exist", error);
     case "P2000":
-      return new TRPCError({ code: "BAD_REQUEST", message: "A value is too long for its field", cause: error });
+      return inputError("A value is too long for its field", error);
     default:
       return undefined;
   }

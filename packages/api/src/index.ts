@@ -8,6 +8,8 @@ export { type ApiServices, type Context, createContextFactory, type RequestInfo 
 export {
   DatabaseUnavailableError,
   describeIssues,
+  type ErrorDetails,
+  errorDetailsOf,
   retryAfterSecondsOf,
   summarizeIssues,
   ThrottledError,
@@ -20,7 +22,7 @@ export { DEFAULT_IMPORT_SETTINGS, ImportRunner, type ImportRunnerSettings } from
 export { heapGrowthLimit } from "./lib/heap-growth.ts";
 export { assertStorableText } from "./lib/storable-text.ts";
 export { API_TITLE, openApiDocument } from "./openapi.ts";
-export { BUILT_IN_ROLES, PERMISSIONS, type Permission } from "./permissions.ts";
+export { BUILT_IN_ROLES, PERMISSIONS, type Permission, RECORD_RESOURCES } from "./permissions.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { type ImportOptions, type ImportOptionsInput, importOptionsInput } from "./routers/imports/schemas.ts";
 export { type ExportLeadsInput, exportLeads } from "./routers/leads/export.ts";

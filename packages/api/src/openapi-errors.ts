@@ -19,12 +19,18 @@ export const restErrorSchema = z
         }),
       )
       .optional()
-      .meta({ description: "On a 400 for invalid input: each field at fault." }),
+      .meta({
+        description:
+          "On every 400 and 409: each field at fault, so a client can show the problem beside its field without parsing `message`.",
+      }),
+    existingId: z.uuid().optional().meta({
+      description: "On a 409 for a value another record already holds: that record's id, when the caller may see it.",
+    }),
     requestId: z
       .string()
       .meta({ description: "The request's id, also sent as the `x-request-id` header; quote it when reporting a problem." }),
   })
-  .meta({ description: "An error: `{ code, message, issues?, requestId }`." });
+  .meta({ description: "An error: `{ code, message, issues?, existingId?, requestId }`." });
 
 export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 500, 503] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
@@ -35,6 +41,7 @@ interface ErrorResponse {
   description: string;
   exampleMessage: string;
   exampleIssues?: { path: string; message: string }[];
+  exampleExistingId?: string;
   /** Answered with a `Retry-After` header (seconds). */
   retryAfter?: true;
 }
@@ -70,7 +77,15 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponse> = {
     component: "Conflict",
     code: "CONFLICT",
     description: "The write conflicts with existing data (a value that must be unique) or with the record's state.",
-    exampleMessage: "email: another live lead already has the email ada@example.com",
+    exampleMessage:
+      "email: ada@example.com is already a member of this organization (member 01936f2e-8a4b-7c3d-9e5f-0a1b2c3d4e5f)",
+    exampleIssues: [
+      {
+        path: "email",
+        message: "ada@example.com is already a member of this organization (member 01936f2e-8a4b-7c3d-9e5f-0a1b2c3d4e5f)",
+      },
+    ],
+    exampleExistingId: "01936f2e-8a4b-7c3d-9e5f-0a1b2c3d4e5f",
   },
   413: {
     component: "PayloadTooLarge",
@@ -161,6 +176,7 @@ export function errorComponents() {
         code: error.code,
         message: error.exampleMessage,
         ...(error.exampleIssues ? { issues: error.exampleIssues } : {}),
+        ...(error.exampleExistingId ? { existingId: error.exampleExistingId } : {}),
         requestId: EXAMPLE_REQUEST_ID,
       };
       return [

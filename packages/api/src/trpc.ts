@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { type Principal, principalPermissions, resolvePrincipal } from "./auth/credentials.ts";
 import { ADDS_CREDENTIALS_ONLY, IDENTITY_ROUTERS } from "./auth/principal-cache.ts";
 import type { Context } from "./context.ts";
-import { describeIssues, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
+import { errorDetailsOf, invalidFields, summarizeIssues, translateDatabaseError } from "./errors.ts";
 import { assertStorableText } from "./lib/storable-text.ts";
 import { transformer } from "./lib/transformer.ts";
 import type { Permission } from "./permissions.ts";
@@ -12,6 +12,10 @@ import type { Permission } from "./permissions.ts";
 export type ProcedureMeta = {
   /** The permission a procedure is gated by; read by the role-matrix test and the docs. */
   permission?: Permission;
+  /** The state the records a procedure addresses must be in (restore: soft-deleted); read by the tests that call every procedure. */
+  recordState?: "deleted";
+  /** Why a mutation of a record resource writes no audit entry (the audit-coverage test holds every other one to it). */
+  notAudited?: string;
 };
 
 const t = initTRPC
@@ -22,6 +26,7 @@ const t = initTRPC
     errorFormatter({ shape, error, ctx }) {
       const validation = error.cause instanceof ZodError ? error.cause : undefined;
       const internal = error.code === "INTERNAL_SERVER_ERROR";
+      const details = internal ? undefined : errorDetailsOf(error);
       return {
         message: validation ? summarizeIssues(validation.issues) : internal ? "Internal server error" : shape.message,
         code: shape.code,
@@ -30,7 +35,10 @@ const t = initTRPC
           httpStatus: shape.data.httpStatus,
           path: shape.data.path,
           requestId: ctx?.requestId,
-          issues: validation ? describeIssues(validation.issues) : undefined,
+          /** The fields at fault (every 400 and 409). */
+          issues: details?.issues,
+          /** A conflict's existing record, when the caller may see it. */
+          ...(details?.existingId === undefined ? {} : { existingId: details.existingId }),
         },
       };
     },

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   badRequest,
+  conflict,
   describeIssues,
+  errorDetailsOf,
   issuePath,
   notFound,
   retryAfterSecondsOf,
@@ -75,6 +77,51 @@ describe("error helpers", () => {
     expect(error).toBeInstanceOf(TRPCError);
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toBe("cursor: is wrong");
+  });
+
+  it("badRequest carries the field as an issue", () => {
+    expect(errorDetailsOf(badRequest("cursor", "is wrong"))).toEqual({ issues: [{ path: "cursor", message: "is wrong" }] });
+    expect(errorDetailsOf(badRequest("address.city", "is unknown"))).toEqual({
+      issues: [{ path: "address.city", message: "is unknown" }],
+    });
+  });
+
+  it("conflict names the field, and the existing record when given", () => {
+    const error = conflict("email", "ada@example.com is taken", { existingId: "0193" });
+    expect(error).toMatchObject({ code: "CONFLICT", message: "email: ada@example.com is taken" });
+    expect(errorDetailsOf(error)).toEqual({
+      issues: [{ path: "email", message: "ada@example.com is taken" }],
+      existingId: "0193",
+    });
+    const state = conflict("(input)", "This role is still held");
+    expect(state.message).toBe("This role is still held");
+    expect(errorDetailsOf(state)).toEqual({ issues: [{ path: "(input)", message: "This role is still held" }] });
+  });
+
+  it("the deprecated one-argument conflict takes a leading field name as the issue's path, and keeps the message", () => {
+    const named = conflict("email: lead 1 already has the email a@b.c");
+    expect(named.message).toBe("email: lead 1 already has the email a@b.c");
+    expect(errorDetailsOf(named)).toEqual({ issues: [{ path: "email", message: "lead 1 already has the email a@b.c" }] });
+    const whole = conflict("the file is gone: upload it again");
+    expect(errorDetailsOf(whole)).toEqual({ issues: [{ path: "(input)", message: "the file is gone: upload it again" }] });
+  });
+
+  it("a unique violation names its fields in issues, never organizationId, and keeps its message", () => {
+    const known = (meta: object) =>
+      Object.assign(new Error("prisma"), { name: "PrismaClientKnownRequestError", code: "P2002", meta });
+    const scoped = translateDatabaseError(known({ target: ["organizationId", "key"] }));
+    expect(scoped).toMatchObject({ code: "CONFLICT", message: "Another record already uses this organizationId, key" });
+    expect(scoped && errorDetailsOf(scoped)).toEqual({
+      issues: [{ path: "key", message: "another record already uses this value" }],
+    });
+    const dangling = translateDatabaseError(Object.assign(known({}), { code: "P2003" }));
+    expect(dangling && errorDetailsOf(dangling)).toEqual({
+      issues: [{ path: "(input)", message: "A referenced record does not exist" }],
+    });
+    const unnamed = translateDatabaseError(known({}));
+    expect(unnamed && errorDetailsOf(unnamed)).toEqual({
+      issues: [{ path: "(input)", message: "Another record already uses a value that must be unique" }],
+    });
   });
 
   it("notFound reads the same for every cause", () => {

@@ -6,6 +6,8 @@ import {
   isBuiltInRoleKey,
   PERMISSIONS,
   permissionsOfRole,
+  RECORD_RESOURCES,
+  RECORD_VERBS,
 } from "../src/permissions.ts";
 
 const known = new Set<string>(PERMISSIONS);
@@ -60,5 +62,59 @@ describe("permissionsOfRole", () => {
   it("knows which keys are built in", () => {
     expect(isBuiltInRoleKey("admin")).toBe(true);
     expect(isBuiltInRoleKey("superuser")).toBe(false);
+  });
+});
+
+describe("roles grant by verb", () => {
+  const recordOf = (key: BuiltInRoleKey, resource: string) =>
+    BUILT_IN_ROLES[key].permissions.filter((p) => p.startsWith(`${resource}:`)).map((p) => p.slice(resource.length + 1));
+
+  it("every record resource gets the same verbs from each built-in role", () => {
+    for (const key of BUILT_IN_ROLE_KEYS) {
+      for (const resource of RECORD_RESOURCES)
+        expect(recordOf(key, resource), `${key} on ${resource}`).toEqual(recordOf(key, "leads"));
+    }
+  });
+
+  it("every record resource has every verb, and the other permissions are the organization's", () => {
+    expect(PERMISSIONS).toEqual([
+      ...RECORD_RESOURCES.flatMap((resource) => RECORD_VERBS.map((verb) => `${resource}:${verb}`)),
+      "audit:read",
+      "members:read",
+      "members:manage",
+      "roles:manage",
+      "apiKeys:manage",
+      "organization:update",
+    ]);
+  });
+
+  it.each([
+    ["viewer", ["leads:read", "members:read"]],
+    ["agent", ["leads:read", "leads:write", "members:read"]],
+    [
+      "manager",
+      ["audit:read", "leads:assign", "leads:delete", "leads:export", "leads:import", "leads:read", "leads:write", "members:read"],
+    ],
+    [
+      "admin",
+      [
+        "apiKeys:manage",
+        "audit:read",
+        "leads:assign",
+        "leads:delete",
+        "leads:export",
+        "leads:import",
+        "leads:purge",
+        "leads:read",
+        "leads:write",
+        "members:manage",
+        "members:read",
+        "organization:update",
+        "roles:manage",
+      ],
+    ],
+  ] as const)("%s holds exactly these lead and organization permissions", (key, expected) => {
+    const granted = BUILT_IN_ROLES[key].permissions.filter((p) => !p.startsWith("contacts:") && !p.startsWith("companies:"));
+    expect(granted.sort()).toEqual([...expected]);
   });
 });

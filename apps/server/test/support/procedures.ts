@@ -13,6 +13,7 @@ import type { TestServer, TestUser } from "./server.ts";
  */
 
 export type JsonSchema = {
+  $ref?: string;
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -48,17 +49,25 @@ export interface ProcedureInfo {
    */
   idField?: "id" | "ids" | "rows";
   takesId: boolean;
+  /** See ProcedureMeta: the state its records must be in, and why it writes no audit entry. */
+  recordState?: "deleted";
+  notAudited?: string;
 }
 
 interface ProcedureDef {
   type: ProcedureInfo["type"];
   inputs: z.ZodType[];
-  meta?: { permission?: Permission; openapi?: { method: string; path: string } };
+  meta?: { permission?: Permission; openapi?: { method: string; path: string }; recordState?: "deleted"; notAudited?: string };
 }
 
 function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
   if (!input) return undefined;
-  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  // A schema's own `override` meta (as the OpenAPI generator applies it: bulk rows become a $ref to their create input).
+  const override: NonNullable<Parameters<typeof z.toJSONSchema>[1]>["override"] = (context) => {
+    const own = (z.globalRegistry.get(context.zodSchema as z.ZodType) as { override?: typeof override } | undefined)?.override;
+    own?.(context);
+  };
+  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any", override }) as JsonSchema;
   return schema.type === "object" ? schema : undefined;
 }
 
@@ -91,6 +100,8 @@ export function listProcedures(): ProcedureInfo[] {
         schema,
         idField,
         takesId: idField !== undefined,
+        recordState: def.meta?.recordState,
+        notAudited: def.meta?.notAudited,
       };
     },
   );
@@ -123,6 +134,14 @@ export type ReferenceResolver = (field: string) => Promise<string | undefined>;
 export interface GenerateOptions {
   /** Values used as they are (e.g. `id` of the target record). */
   values?: Record<string, unknown>;
+  /**
+   * `first` (default): enums take their first value, booleans true. `last`: enums their last value,
+   * booleans false, so a write of an existing record usually changes it (new records start at the
+   * first values and true).
+   */
+  choose?: "first" | "last";
+  /** A valid value of what a `$ref` names (bulk rows refer to their resource's create input). */
+  refValue?: (ref: string) => Promise<unknown>;
   /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
   optional?: "omit" | "include";
   reference: ReferenceResolver;
@@ -146,7 +165,11 @@ function fitLength(value: string, schema: JsonSchema): string {
 
 async function generateValue(field: string, schema: JsonSchema, options: GenerateOptions): Promise<unknown> {
   if (schema.const !== undefined) return schema.const;
-  if (schema.enum?.length) return schema.enum[0];
+  if (schema.enum?.length) return options.choose === "last" ? schema.enum.at(-1) : schema.enum[0];
+  if (schema.$ref) {
+    if (!options.refValue) throw new CannotGenerate(`${field}: cannot resolve ${schema.$ref}`);
+    return options.refValue(schema.$ref);
+  }
   if (schema.anyOf) {
     for (const branch of schema.anyOf.filter((b) => b.type !== "null")) {
       try {
@@ -175,7 +198,7 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
     case "number":
       return schema.minimum ?? 1;
     case "boolean":
-      return true;
+      return options.choose !== "last";
     case "array": {
       const count = schema.minItems ?? 0;
       const items: unknown[] = [];
@@ -219,8 +242,16 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
   if (!info.input) return undefined;
   if (!info.schema) throw new Error(`${info.path}: its input is not an object; the generator needs a fixture for it`);
   let input: Record<string, unknown>;
+  // A bulk row names its resource's create input (see the kit's bulkRow): it is generated as that procedure's input.
+  const create = procedures.find((p) => p.path === `${info.router}.create`);
+  const refValue =
+    options.refValue ??
+    (async (ref: string) => {
+      if (!create || create === info || !ref.endsWith("Input")) throw new CannotGenerate(`cannot resolve ${ref}`);
+      return generateInput(create, { ...options, values: undefined });
+    });
   try {
-    input = await generateObject("", info.schema, options);
+    input = await generateObject("", info.schema, { ...options, refValue });
   } catch (error) {
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { ImportJob, Prisma } from "@crm/db";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, notFound, WHOLE_INPUT } from "../errors.ts";
 import { type ExportColumn, tableStream } from "../exports/table-stream.ts";
 import { keysetPage } from "../lib/pagination.ts";
 import type { ImportOptions } from "../routers/imports/schemas.ts";
@@ -74,9 +74,10 @@ export async function findImportJob(db: Db, ctx: OrgContext, id: string): Promis
  */
 export async function retryImport(ctx: OrgContext, id: string) {
   const job = await findImportJob(ctx.db, ctx, id);
-  if (job.status !== "failed") throw conflict(`status: only a failed import can be retried; this one is ${job.status}`);
+  if (job.status !== "failed") throw conflict("status", `only a failed import can be retried; this one is ${job.status}`);
   if (!existsSync(path.join(ctx.importQueue.directory, job.storedFile))) {
     throw conflict(
+      WHOLE_INPUT,
       "the file of this import is no longer kept (only a job that failed on the server keeps it, for 7 days): upload it again",
     );
   }
@@ -85,7 +86,7 @@ export async function retryImport(ctx: OrgContext, id: string) {
     data: { status: "queued", attempts: 0, errorMessage: null, finishedAt: null, heartbeatAt: null },
   });
   // Another retry of the same job got there first.
-  if (!requeued) throw conflict("status: only a failed import can be retried; this one was just retried");
+  if (!requeued) throw conflict("status", "only a failed import can be retried; this one was just retried");
   ctx.importQueue.wake();
   return presentImportJob(requeued);
 }

@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { fieldError, issueOfMessage } from "../errors.ts";
 
 /** A cell as the readers hand it over: CSV gives strings, XLSX typed values. */
 export type CellValue = string | number | boolean | Date | null;
@@ -47,7 +48,11 @@ export interface RowIssue {
   value?: string | null;
 }
 
-/** The file cannot be imported at all: a 4xx at upload, or a failed job. */
+/**
+ * The file cannot be imported at all: a 4xx at upload, or a failed job. A 400 is about the upload's
+ * `file` field, or the field its message starts with (`mapping: ...`).
+ */
 export function fileProblem(message: string, code: "BAD_REQUEST" | "UNSUPPORTED_MEDIA_TYPE" = "BAD_REQUEST"): TRPCError {
+  if (code === "BAD_REQUEST") return fieldError(code, message, [issueOfMessage(message, "file")]);
   return new TRPCError({ code, message });
 }

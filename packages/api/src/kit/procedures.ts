@@ -14,6 +14,7 @@ import {
 } from "./bulk.ts";
 import { historyOutput, recordHistory } from "./history.ts";
 import { listRecords, prepareFor, presentRecord } from "./list.ts";
+import { type MergeReference, mergeInput, mergeOutput, mergeRecords } from "./merge.ts";
 import { createRecord, findRecord, purgeRecord, restoreRecord, softDeleteRecord, updateRecord } from "./records.ts";
 import type { AnyResource, RecordRow } from "./resource.ts";
 
@@ -162,6 +163,7 @@ export function resourceProcedures<
       .mutation(({ ctx, input }) => write(ctx, (tx) => softDeleteRecord(tx, ctx, resource, input.id))),
 
     restore: route("delete", "POST", "/{id}/restore", "restore", `Restore a soft-deleted ${one}`)
+      .meta({ recordState: "deleted" })
       .input(idInput)
       .output(output)
       .mutation(({ ctx, input }) => write(ctx, (tx) => restoreRecord(tx, ctx, resource, input.id))),
@@ -235,6 +237,7 @@ export function resourceProcedures<
       "bulkRestore",
       `Restore up to ${limit} soft-deleted ${plural} (all or nothing)`,
     )
+      .meta({ recordState: "deleted" })
       .input(z.strictObject({ ids: bulkIds }))
       .output(bulkCountOutput)
       .mutation(({ ctx, input }) =>
@@ -283,3 +286,21 @@ export function staticRoutesFirst<T extends TRPCRouterRecord>(record: T): T {
 }
 
 export { pluralLabel };
+
+/**
+ * `POST /<resource>/merge`: merges records into one (see mergeRecords). Gated by
+ * `<resource>:delete`, since the merged records are deleted.
+ */
+export function resourceMerge<R extends AnyResource>(resource: R, references: readonly MergeReference[]) {
+  return resourceAction(resource, "delete", {
+    method: "POST",
+    path: "/merge",
+    summary: `Merge ${resource.key} into one: links move to the survivor, the others are soft-deleted pointing at it (dryRun: only say what would happen)`,
+  })
+    .input(mergeInput)
+    .output(mergeOutput(resource.schemas.output as R["schemas"]["output"]))
+    .mutation(
+      ({ ctx, input }) =>
+        ctx.db.$transaction((tx) => mergeRecords(tx, ctx, resource, input, references), { timeout: BULK_TIMEOUT_MS }) as never,
+    );
+}

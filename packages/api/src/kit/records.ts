@@ -1,6 +1,6 @@
 import type { Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
-import { badRequest, conflict, forbidden, invalidFields } from "../errors.ts";
+import { badRequest, conflict, fieldError, forbidden } from "../errors.ts";
 import { writeAudit } from "../lib/audit.ts";
 import { lockRows } from "../lib/row-locks.ts";
 import type { Permission } from "../permissions.ts";
@@ -30,15 +30,6 @@ function deletedCondition(state: RecordState) {
 
 export function notFoundIn(resource: Pick<AnyResource, "label">): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: `${resource.label} not found` });
-}
-
-/** NOT_FOUND about the record an input field names (`companyId: Company not found`), with the field in its issues. */
-export function referenceNotFound(field: string, label: string): TRPCError {
-  return new TRPCError({
-    code: "NOT_FOUND",
-    message: `${field}: ${label} not found`,
-    cause: invalidFields([{ path: [field], message: `${label} not found` }]).cause,
-  });
 }
 
 /** For reads; a write reads the record it changes with lockRecord. */
@@ -89,6 +80,11 @@ export function auditable(resource: AnyResource, row: object): Values {
 // ---------------------------------------------------------------------------------------------
 // Checks of written values
 
+/** A reference to a record the organization does not have (or another organization's): NOT_FOUND naming the field. */
+export function referenceNotFound(field: string, message: string): TRPCError {
+  return fieldError("NOT_FOUND", `${field}: ${message}`, [{ path: field, message }]);
+}
+
 /**
  * The owner of a record must be an active member of the organization; giving a record to anyone
  * but yourself needs `<resource>:assign`. A user of another organization is NOT_FOUND, as an
@@ -105,13 +101,7 @@ export async function checkOwner(db: Tx, ctx: OrgContext, resource: AnyResource,
     where: { organizationId_userId: { organizationId: ctx.org.id, userId: ownerId } },
     select: { status: true },
   });
-  if (!member) {
-    throw new TRPCError({
-      code: "NOT_FOUND",
-      message: `${owner.field}: no member of this organization has this id`,
-      cause: invalidFields([{ path: [owner.field], message: "no member of this organization has this id" }]).cause,
-    });
-  }
+  if (!member) throw referenceNotFound(owner.field, "no member of this organization has this id");
   if (member.status !== "active") throw badRequest(owner.field, "is not an active member of this organization");
 }
 
@@ -126,7 +116,7 @@ export async function checkReferences(db: Tx, ctx: OrgContext, resource: AnyReso
       ctx.org.id,
       id,
     );
-    if (found.length === 0) throw referenceNotFound(name, target.label);
+    if (found.length === 0) throw referenceNotFound(name, `${target.label} not found`);
   }
 }
 

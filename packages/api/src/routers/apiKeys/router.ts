@@ -37,7 +37,6 @@ export const apiKeysRouter = {
         method: "GET",
         path: "/api-keys",
         tags,
-        protect: true,
         summary: "API keys of the organization (secrets are never shown again)",
       },
     })
@@ -47,7 +46,7 @@ export const apiKeysRouter = {
     })),
 
   byId: permission("apiKeys:manage")
-    .meta({ openapi: { method: "GET", path: "/api-keys/{id}", tags, protect: true, summary: "One API key" } })
+    .meta({ openapi: { method: "GET", path: "/api-keys/{id}", tags, summary: "One API key" } })
     .input(idInput)
     .output(apiKeyOutput)
     .query(({ ctx, input }) => findApiKeyInOrg(ctx.db, ctx, input.id)),
@@ -58,7 +57,6 @@ export const apiKeysRouter = {
         method: "POST",
         path: "/api-keys",
         tags,
-        protect: true,
         // No such role.
         errorResponses: [404],
         summary: "Create an API key; the secret is in this response only",
@@ -92,7 +90,7 @@ export const apiKeysRouter = {
 
   revoke: permission("apiKeys:manage")
     .meta({
-      openapi: { method: "POST", path: "/api-keys/{id}/revoke", tags, protect: true, summary: "Revoke an API key at once" },
+      openapi: { method: "POST", path: "/api-keys/{id}/revoke", tags, summary: "Revoke an API key at once" },
     })
     .input(idInput)
     .output(apiKeyOutput)

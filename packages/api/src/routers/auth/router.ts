@@ -2,7 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/passwords.ts";
 import { revokeSession, revokeSessionsWhere, rotateRefreshToken, startSession } from "../../auth/sessions.ts";
-import { conflict } from "../../errors.ts";
+import { badRequest, conflict } from "../../errors.ts";
 import { okOutput } from "../../lib/schemas.ts";
 import { permissionsOfRole } from "../../permissions.ts";
 import { authedProcedure, publicProcedure } from "../../trpc.ts";
@@ -37,7 +37,7 @@ export const authRouter = {
     .mutation(async ({ ctx, input }) => {
       await ctx.loginThrottle.beforeSignup(ctx.ip);
       const existing = await ctx.db.user.findUnique({ where: { email: input.email } });
-      if (existing) throw conflict("email: an account with this email already exists");
+      if (existing) throw conflict("email", "an account with this email already exists");
       const passwordHash = await hashPassword(input.password);
       return ctx.db.$transaction(async (tx) => {
         const user = await tx.user.create({ data: { email: input.email, name: input.name, passwordHash } });
@@ -122,7 +122,7 @@ export const authRouter = {
     .mutation(({ ctx, input }) => rotateRefreshToken(ctx.db, ctx.auth, input.refreshToken)),
 
   logout: authedProcedure
-    .meta({ openapi: { method: "POST", path: "/auth/logout", tags, protect: true, summary: "Revoke the current session" } })
+    .meta({ openapi: { method: "POST", path: "/auth/logout", tags, summary: "Revoke the current session" } })
     .input(refreshInput.partial().optional())
     .output(okOutput)
     .mutation(async ({ ctx }) => {
@@ -136,7 +136,6 @@ export const authRouter = {
         method: "GET",
         path: "/auth/me",
         tags,
-        protect: true,
         summary: "The caller, the active organization and their memberships",
       },
     })
@@ -163,7 +162,6 @@ export const authRouter = {
         method: "POST",
         path: "/auth/change-password",
         tags,
-        protect: true,
         summary: "Change password; signs out every other session",
       },
     })
@@ -172,7 +170,7 @@ export const authRouter = {
     .mutation(async ({ ctx, input }) => {
       const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.user.id } });
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-        throw new TRPCError({ code: "BAD_REQUEST", message: "currentPassword: is incorrect" });
+        throw badRequest("currentPassword", "is incorrect");
       }
       const passwordHash = await hashPassword(input.newPassword);
       await ctx.db.$transaction(async (tx) => {

@@ -38,7 +38,7 @@ async function liveContact(tx: Tx, ctx: OrgContext, contactId: string, addressed
   try {
     return await lockRecord<Contact>(tx, ctx, contacts, contactId, { deleted: false });
   } catch (error) {
-    if (addressed === "company") throw referenceNotFound("contactId", contacts.label);
+    if (addressed === "company") throw referenceNotFound("contactId", `${contacts.label} not found`);
     throw error;
   }
 }
@@ -48,7 +48,7 @@ async function liveCompany(db: Tx, ctx: OrgContext, companyId: string, addressed
     where: { id: companyId, organizationId: ctx.org.id, deletedAt: null },
     select: companySummary,
   });
-  if (!company) throw addressed === "company" ? notFound("Company") : referenceNotFound("companyId", "Company");
+  if (!company) throw addressed === "company" ? notFound("Company") : referenceNotFound("companyId", "Company not found");
   return company;
 }
 

@@ -19,7 +19,7 @@ const tags = ["imports"];
  */
 export const importsRouter = {
   list: permission("leads:import")
-    .meta({ openapi: { method: "GET", path: "/imports", tags, protect: true, summary: "Import jobs, newest first" } })
+    .meta({ openapi: { method: "GET", path: "/imports", tags, summary: "Import jobs, newest first" } })
     .input(listImportsInput)
     .output(importJobPageOutput)
     .query(({ ctx, input }) => listImportJobs(ctx.db, ctx, input)),
@@ -30,7 +30,6 @@ export const importsRouter = {
         method: "GET",
         path: "/imports/{id}",
         tags,
-        protect: true,
         summary: "An import job: status, row counters and the first row errors",
       },
     })
@@ -44,7 +43,6 @@ export const importsRouter = {
         method: "GET",
         path: "/imports/{id}/errors",
         tags,
-        protect: true,
         summary: "The row errors of an import job, in row order (also as CSV: /imports/{id}/errors.csv)",
       },
     })
@@ -58,7 +56,6 @@ export const importsRouter = {
         method: "POST",
         path: "/imports/{id}/retry",
         tags,
-        protect: true,
         summary:
           "Run a failed import job again: valid_only and dry_run continue after their last committed row, all_or_nothing starts over",
       },

@@ -11,7 +11,7 @@ const tags = ["members"];
 
 export const membersRouter = {
   list: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/members", tags, protect: true, summary: "Members of the organization" } })
+    .meta({ openapi: { method: "GET", path: "/members", tags, summary: "Members of the organization" } })
     .input(listMembersInput)
     .output(pageOutputSchema(memberOutput))
     .query(async ({ ctx, input }) => {
@@ -38,7 +38,7 @@ export const membersRouter = {
     }),
 
   byId: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/members/{id}", tags, protect: true, summary: "One member" } })
+    .meta({ openapi: { method: "GET", path: "/members/{id}", tags, summary: "One member" } })
     .input(idInput)
     .output(memberOutput)
     .query(({ ctx, input }) => findMemberInOrg(ctx.db, ctx, input.id)),
@@ -49,7 +49,6 @@ export const membersRouter = {
         method: "POST",
         path: "/members",
         tags,
-        protect: true,
         // No user with this email, or no such role.
         errorResponses: [404],
         summary: "Add an existing user by email with a role",
@@ -65,7 +64,6 @@ export const membersRouter = {
         method: "PATCH",
         path: "/members/{id}",
         tags,
-        protect: true,
         summary: "Change a member's role, department or title",
       },
     })
@@ -79,7 +77,6 @@ export const membersRouter = {
         method: "POST",
         path: "/members/{id}/deactivate",
         tags,
-        protect: true,
         summary: "Deactivate a member and end their sessions here",
       },
     })
@@ -93,7 +90,6 @@ export const membersRouter = {
         method: "POST",
         path: "/members/{id}/reactivate",
         tags,
-        protect: true,
         summary: "Reactivate a deactivated member",
       },
     })

@@ -1,6 +1,6 @@
 import type { Prisma } from "@crm/db";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
-import { conflict, forbidden, notFound } from "../../errors.ts";
+import { conflict, forbidden, notFound, WHOLE_INPUT } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { permissionsOfRole } from "../../permissions.ts";
 import type { OrgContext } from "../../trpc.ts";
@@ -37,7 +37,7 @@ async function assertNotLastOwner(
   const owners = await tx.membership.count({
     where: { organizationId: ctx.org.id, status: "active", role: { key: "owner", isBuiltIn: true } },
   });
-  if (owners <= 1) throw conflict("The last owner cannot be removed or demoted; make another member owner first");
+  if (owners <= 1) throw conflict(WHOLE_INPUT, "The last owner cannot be removed or demoted; make another member owner first");
 }
 
 /** Nobody changes a member who holds permissions they do not hold themselves; only owners change owners. */
@@ -63,7 +63,10 @@ export async function addMember(
   const existing = await db.membership.findUnique({
     where: { organizationId_userId: { organizationId: ctx.org.id, userId: user.id } },
   });
-  if (existing) throw conflict(`email: ${input.email} is already a member of this organization (member ${existing.id})`);
+  if (existing)
+    throw conflict("email", `${input.email} is already a member of this organization (member ${existing.id})`, {
+      existingId: existing.id,
+    });
   const member = await db.membership.create({
     data: { organizationId: ctx.org.id, userId: user.id, roleId: role.id, department: input.department, title: input.title },
     include: memberInclude,

@@ -14,7 +14,7 @@ const tags = ["organizations"];
 
 export const organizationsRouter = {
   create: authedProcedure
-    .meta({ openapi: { method: "POST", path: "/organizations", tags, protect: true, summary: "Create an organization you own" } })
+    .meta({ openapi: { method: "POST", path: "/organizations", tags, summary: "Create an organization you own" } })
     .input(createOrganizationInput)
     .output(organizationOutput)
     .mutation(({ ctx, input }) =>
@@ -22,7 +22,7 @@ export const organizationsRouter = {
     ),
 
   listMine: authedProcedure
-    .meta({ openapi: { method: "GET", path: "/organizations", tags, protect: true, summary: "Organizations you belong to" } })
+    .meta({ openapi: { method: "GET", path: "/organizations", tags, summary: "Organizations you belong to" } })
     .output(z.object({ items: z.array(myOrganizationOutput) }))
     .query(async ({ ctx }) => {
       const memberships = await ctx.db.membership.findMany({
@@ -34,7 +34,7 @@ export const organizationsRouter = {
     }),
 
   byId: authedProcedure
-    .meta({ openapi: { method: "GET", path: "/organizations/{id}", tags, protect: true, summary: "One of your organizations" } })
+    .meta({ openapi: { method: "GET", path: "/organizations/{id}", tags, summary: "One of your organizations" } })
     .input(idInput)
     .output(organizationOutput)
     .query(async ({ ctx, input }) => {
@@ -47,7 +47,7 @@ export const organizationsRouter = {
 
   update: permission("organization:update")
     .meta({
-      openapi: { method: "PATCH", path: "/organizations/{id}", tags, protect: true, summary: "Rename the active organization" },
+      openapi: { method: "PATCH", path: "/organizations/{id}", tags, summary: "Rename the active organization" },
     })
     .input(updateOrganizationInput)
     .output(organizationOutput)
@@ -73,7 +73,6 @@ export const organizationsRouter = {
         method: "POST",
         path: "/organizations/{id}/switch",
         tags,
-        protect: true,
         summary: "Act in another of your organizations: returns new tokens",
       },
     })

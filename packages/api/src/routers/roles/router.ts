@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { conflict, forbidden } from "../../errors.ts";
+import { conflict, forbidden, WHOLE_INPUT } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { idInput, okOutput } from "../../lib/schemas.ts";
 import { BUILT_IN_ROLE_KEYS, BUILT_IN_ROLES, isBuiltInRoleKey, PERMISSIONS, permissionsOfRole } from "../../permissions.ts";
@@ -22,7 +22,6 @@ export const rolesRouter = {
         method: "GET",
         path: "/roles/permissions",
         tags,
-        protect: true,
         summary: "Every permission and the built-in role matrix",
       },
     })
@@ -33,7 +32,7 @@ export const rolesRouter = {
     })),
 
   list: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/roles", tags, protect: true, summary: "Roles of the organization" } })
+    .meta({ openapi: { method: "GET", path: "/roles", tags, summary: "Roles of the organization" } })
     .output(z.object({ items: z.array(roleOutput) }))
     .query(async ({ ctx }) => {
       const roles = await ctx.db.role.findMany({
@@ -44,17 +43,17 @@ export const rolesRouter = {
     }),
 
   byId: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/roles/{id}", tags, protect: true, summary: "One role" } })
+    .meta({ openapi: { method: "GET", path: "/roles/{id}", tags, summary: "One role" } })
     .input(idInput)
     .output(roleOutput)
     .query(async ({ ctx, input }) => present(await findRoleInOrg(ctx.db, ctx, input.id))),
 
   create: permission("roles:manage")
-    .meta({ openapi: { method: "POST", path: "/roles", tags, protect: true, summary: "Create a custom role" } })
+    .meta({ openapi: { method: "POST", path: "/roles", tags, summary: "Create a custom role" } })
     .input(createRoleInput)
     .output(roleOutput)
     .mutation(async ({ ctx, input }) => {
-      if (isBuiltInRoleKey(input.key)) throw conflict(`key: "${input.key}" is a built-in role`);
+      if (isBuiltInRoleKey(input.key)) throw conflict("key", `"${input.key}" is a built-in role`);
       assertCanGrant(ctx, { key: input.key, isBuiltIn: false, permissions: input.permissions });
       return ctx.db.$transaction(async (tx) => {
         const role = await tx.role.create({ data: { ...input, organizationId: ctx.org.id, isBuiltIn: false } });
@@ -69,7 +68,6 @@ export const rolesRouter = {
         method: "PATCH",
         path: "/roles/{id}",
         tags,
-        protect: true,
         summary: "Rename a custom role or change its permissions",
       },
     })
@@ -88,7 +86,7 @@ export const rolesRouter = {
     }),
 
   delete: permission("roles:manage")
-    .meta({ openapi: { method: "DELETE", path: "/roles/{id}", tags, protect: true, summary: "Delete an unused custom role" } })
+    .meta({ openapi: { method: "DELETE", path: "/roles/{id}", tags, summary: "Delete an unused custom role" } })
     .input(idInput)
     .output(okOutput)
     .mutation(async ({ ctx, input }) => {
@@ -99,7 +97,8 @@ export const rolesRouter = {
           tx.membership.count({ where: { roleId: role.id } }),
           tx.apiKey.count({ where: { roleId: role.id, revokedAt: null } }),
         ]);
-        if (members + liveKeys > 0) throw conflict("This role is still held by members or API keys; reassign them first");
+        if (members + liveKeys > 0)
+          throw conflict(WHOLE_INPUT, "This role is still held by members or API keys; reassign them first");
         // Revoked keys are dead credentials; their creation and revocation stay in the audit log.
         await tx.apiKey.deleteMany({ where: { roleId: role.id, revokedAt: { not: null } } });
         await tx.role.delete({ where: { id: role.id } });

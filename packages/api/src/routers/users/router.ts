@@ -2,7 +2,7 @@ import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
-import { conflict, forbidden, notFound } from "../../errors.ts";
+import { conflict, forbidden, notFound, WHOLE_INPUT } from "../../errors.ts";
 import { containsText } from "../../lib/filters.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput, idSchema, okOutput, text } from "../../lib/schemas.ts";
@@ -29,7 +29,7 @@ function isSelf(ctx: OrgContext, userId: string) {
 export const usersRouter = {
   list: permission("members:read")
     .meta({
-      openapi: { method: "GET", path: "/users", tags, protect: true, summary: "Users who are members of the organization" },
+      openapi: { method: "GET", path: "/users", tags, summary: "Users who are members of the organization" },
     })
     .input(
       z.strictObject({
@@ -54,7 +54,7 @@ export const usersRouter = {
     }),
 
   byId: permission("members:read")
-    .meta({ openapi: { method: "GET", path: "/users/{id}", tags, protect: true, summary: "One user of the organization" } })
+    .meta({ openapi: { method: "GET", path: "/users/{id}", tags, summary: "One user of the organization" } })
     .input(idInput)
     .output(userOutput)
     .query(async ({ ctx, input }) => (await findUserInOrg(ctx.db, ctx, input.id)).user),
@@ -65,7 +65,6 @@ export const usersRouter = {
         method: "PATCH",
         path: "/users/{id}",
         tags,
-        protect: true,
         summary: "Rename yourself, or a member (members:manage)",
       },
     })
@@ -85,7 +84,6 @@ export const usersRouter = {
         method: "DELETE",
         path: "/users/{id}",
         tags,
-        protect: true,
         summary: "Deactivate: yourself everywhere, or a member in this organization (members:manage)",
       },
     })
@@ -109,7 +107,10 @@ export const usersRouter = {
             where: { organizationId, status: "active", role: { key: "owner", isBuiltIn: true } },
           });
           if (owners <= 1)
-            throw conflict(`You are the last owner of organization ${organizationId}; make another member owner first`);
+            throw conflict(
+              WHOLE_INPUT,
+              `You are the last owner of organization ${organizationId}; make another member owner first`,
+            );
         }
         await tx.user.update({ where: { id: input.id }, data: { isActive: false } });
         await revokeSessionsWhere(tx, { userId: input.id }, "user_deactivated");
