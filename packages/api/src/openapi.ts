@@ -28,6 +28,7 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   users: "The users of the organization.",
   apiKeys: "API keys for services: a role of the organization, a secret shown once.",
   leads: "Leads: search, filters, scoring, bulk tools, notes, calls, history, import and export.",
+  contacts: "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
   imports: "Import jobs started by uploading a file to /leads/import: progress, results and refused rows.",
 };
 

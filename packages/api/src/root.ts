@@ -1,5 +1,6 @@
 import { apiKeysRouter } from "./routers/apiKeys/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
+import { contactsRouter } from "./routers/contacts/router.ts";
 import { importsRouter } from "./routers/imports/router.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { membersRouter } from "./routers/members/router.ts";
@@ -16,6 +17,7 @@ export const appRouter = router({
   users: usersRouter,
   apiKeys: apiKeysRouter,
   leads: leadsRouter,
+  contacts: contactsRouter,
   imports: importsRouter,
 });
 

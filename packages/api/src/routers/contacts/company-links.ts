@@ -114,20 +114,19 @@ export async function linkContactToCompany(tx: Tx, ctx: OrgContext, change: Link
 
 /**
  * Unlinks a contact from a company (no longer its primary company either). Unlinking a pair that
- * is not linked changes nothing and writes no audit entry.
+ * is not linked changes nothing but is audited all the same: the request was made.
  */
 export async function unlinkContactFromCompany(tx: Tx, ctx: OrgContext, key: LinkKey, addressed: LinkSide = "contact") {
   const contact = await linkedPair(tx, ctx, key, addressed);
   const existing = await tx.contactCompany.findUnique({ where: linkWhere(ctx, key) });
   const wasPrimary = contact.primaryCompanyId === key.companyId;
-  if (!existing && !wasPrimary) return { unlinked: false };
   if (existing) await tx.contactCompany.delete({ where: linkWhere(ctx, key) });
   await recordLinkChange(tx, ctx, contact, key.companyId, wasPrimary ? null : contact.primaryCompanyId, {
     action: "unlink",
-    before: { role: existing?.role ?? null, isPrimary: wasPrimary },
+    before: existing || wasPrimary ? { role: existing?.role ?? null, isPrimary: wasPrimary } : null,
     after: null,
   });
-  return { unlinked: true };
+  return { unlinked: Boolean(existing || wasPrimary) };
 }
 
 interface PageRequest {

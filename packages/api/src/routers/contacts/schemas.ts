@@ -127,9 +127,6 @@ export const contactOutput = contacts.schemas.output;
 
 export type CreateContactInput = CreateValues<typeof contactFields>;
 
-/** A contact's id where an input names the contact by another field (merge): resolved like `contactId`. */
-const contactIdOf = (description: string) => idSchema.meta({ description, "x-resource": "contacts" });
-
 export const linkCompanyInput = z.strictObject({
   id: idSchema,
   companyId: idSchema,
@@ -140,6 +137,7 @@ export const linkCompanyInput = z.strictObject({
     .meta({ description: "Make it the contact's primary company (sets primaryCompanyId); false leaves it a plain link." }),
 });
 export const unlinkCompanyInput = z.strictObject({ id: idSchema, companyId: idSchema });
+export const unlinkOutput = z.object({ unlinked: z.boolean().meta({ description: "false: they were not linked." }) });
 export const contactPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
 
 export const companySummaryOutput = z.object({ id: z.uuid(), name: z.string(), domain: z.string().nullable() });
@@ -180,28 +178,4 @@ export const duplicatesOutput = z.object({
       nameSimilarity: z.number().nullable().meta({ description: "Trigram similarity of the names, for name_at_company." }),
     }),
   ),
-});
-
-export const MERGE_LIMIT = 20;
-export const mergeInput = z.strictObject({
-  primaryId: contactIdOf("The contact that stays."),
-  mergeIds: z
-    .array(contactIdOf("A contact merged into the primary one."))
-    .min(1, { error: "must list at least one contact" })
-    .max(MERGE_LIMIT, { error: `at most ${MERGE_LIMIT} contacts per merge` }),
-  fields: z
-    .record(z.string(), idSchema)
-    .optional()
-    .meta({
-      description:
-        "field → id of the contact (primary or merged) whose value the survivor takes; the primary's own values otherwise.",
-    }),
-  dryRun: z.boolean().optional().meta({ description: "Answer what the merge would do, and write nothing." }),
-});
-export const mergeOutput = z.object({
-  dryRun: z.boolean(),
-  contact: contactOutput,
-  mergedIds: z.array(z.uuid()),
-  linksMoved: z.number().int().meta({ description: "Company links moved to the survivor (links it already had are kept)." }),
-  changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
 });
