@@ -63,7 +63,9 @@ describe("contacts CRUD", () => {
   it("refuses a country that is no ISO 3166-1 code and a LinkedIn URL on another site, naming the field", async () => {
     const country = await server.rest("POST", "/contacts", { token: owner.token(), body: { firstName: "X", country: "UK" } });
     expect(country.status).toBe(400);
-    expect(country.body.issues).toEqual([{ path: "country", message: "must be an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)" }]);
+    expect(country.body.issues).toEqual([
+      { path: "country", message: "must be an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)" },
+    ]);
     const linkedin = await server.rest("POST", "/contacts", {
       token: owner.token(),
       body: { firstName: "X", linkedinUrl: "https://example.com/in/x" },
@@ -90,17 +92,29 @@ describe("contacts CRUD", () => {
 
   it("bulk create reports each row, bulk update is all or nothing", async () => {
     const result = await owner.client.contacts.bulkCreate.mutate({
-      contacts: [{ firstName: "Bulk", email: "bulk1@example.com" }, { firstName: "" }, { firstName: "Again", email: "bulk1@example.com" }],
+      contacts: [
+        { firstName: "Bulk", email: "bulk1@example.com" },
+        { firstName: "" },
+        { firstName: "Again", email: "bulk1@example.com" },
+      ],
     });
     expect(result).toMatchObject({ created: 1, invalid: 1, duplicates: 1 });
     const id = result.results[0]?.id as string;
     const refused = await server.rest("PATCH", "/contacts/bulk", {
       token: owner.token(),
-      body: { contacts: [{ id, jobTitle: "Changed" }, { id: randomUUID(), jobTitle: "Nobody" }] },
+      body: {
+        contacts: [
+          { id, jobTitle: "Changed" },
+          { id: randomUUID(), jobTitle: "Nobody" },
+        ],
+      },
     });
     expect(refused.status).toBe(404);
     expect((await owner.client.contacts.byId.query({ id })).jobTitle).toBeNull();
-    const patched = await server.rest("PATCH", "/contacts/bulk", { token: owner.token(), body: { contacts: [{ id, jobTitle: "Changed" }] } });
+    const patched = await server.rest("PATCH", "/contacts/bulk", {
+      token: owner.token(),
+      body: { contacts: [{ id, jobTitle: "Changed" }] },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.items[0].jobTitle).toBe("Changed");
   });
@@ -132,7 +146,9 @@ describe("contact filters and search", () => {
     expect(await ids({ search: "+1 212 555 0100" })).toEqual([b.id]);
     expect(await ids({ search: "50%" })).toEqual([]);
 
-    const overRest = await server.rest("GET", "/contacts?status=customer,lead&sortBy=name&sortOrder=asc", { token: user.token() });
+    const overRest = await server.rest("GET", "/contacts?status=customer,lead&sortBy=name&sortOrder=asc", {
+      token: user.token(),
+    });
     expect(overRest.status).toBe(200);
     expect(overRest.body.items.map((contact: { id: string }) => contact.id)).toEqual([b.id, a.id]);
   });
@@ -145,16 +161,25 @@ describe("contact filters and search", () => {
     });
     expect(refused.status).toBe(404);
     expect(refused.body.issues).toEqual([{ path: "primaryCompanyId", message: "Company not found" }]);
-    const owned = await server.rest("POST", "/contacts", { token: owner.token(), body: { firstName: "Ref", ownerId: other.userId } });
+    const owned = await server.rest("POST", "/contacts", {
+      token: owner.token(),
+      body: { firstName: "Ref", ownerId: other.userId },
+    });
     expect(owned.status).toBe(404);
     expect(owned.body.issues.map((issue: { path: string }) => issue.path)).toEqual(["ownerId"]);
     const contact = await owner.client.contacts.create.mutate({ firstName: "Linker" });
     const link = await server.rest("POST", `/contacts/${contact.id}/companies/${foreign.id}`, { token: owner.token(), body: {} });
     expect(link.status).toBe(404);
-    expect(link.body).toMatchObject({ message: "companyId: Company not found", issues: [{ path: "companyId", message: "Company not found" }] });
+    expect(link.body).toMatchObject({
+      message: "companyId: Company not found",
+      issues: [{ path: "companyId", message: "Company not found" }],
+    });
     const foreignContact = await other.client.contacts.create.mutate({ firstName: "Theirs" });
     const mine = await company(owner, "Mine Ltd");
-    const linkForeign = await server.rest("POST", `/contacts/${foreignContact.id}/companies/${mine.id}`, { token: owner.token(), body: {} });
+    const linkForeign = await server.rest("POST", `/contacts/${foreignContact.id}/companies/${mine.id}`, {
+      token: owner.token(),
+      body: {},
+    });
     expect(linkForeign).toMatchObject({ status: 404, body: { message: "Contact not found" } });
     expect(await server.prisma.contactCompany.count({ where: { companyId: { in: [foreign.id, mine.id] } } })).toBe(0);
     const merge = await server.rest("POST", "/contacts/merge", {
@@ -185,12 +210,24 @@ describe("contacts and companies", () => {
     const relinked = await owner.client.contacts.linkCompany.mutate({ id: contact.id, companyId: globex.id, isPrimary: true });
     expect(relinked).toMatchObject({ role: "advisor", isPrimary: true });
     expect((await owner.client.contacts.byId.query({ id: contact.id })).primaryCompanyId).toBe(globex.id);
-    const stored = await server.prisma.contactCompany.findMany({ where: { contactId: contact.id }, orderBy: { companyId: "asc" } });
-    expect(Object.fromEntries(stored.map((link) => [link.companyId, link.isPrimary]))).toEqual({ [acme.id]: false, [globex.id]: true });
+    const stored = await server.prisma.contactCompany.findMany({
+      where: { contactId: contact.id },
+      orderBy: { companyId: "asc" },
+    });
+    expect(Object.fromEntries(stored.map((link) => [link.companyId, link.isPrimary]))).toEqual({
+      [acme.id]: false,
+      [globex.id]: true,
+    });
 
     const listed = await server.rest("GET", `/contacts/${contact.id}/companies?sortOrder=asc`, { token: owner.token() });
     expect(listed.status).toBe(200);
-    expect(listed.body.items.map((item: { company: { name: string }; role: string; isPrimary: boolean }) => [item.company.name, item.role, item.isPrimary])).toEqual([
+    expect(
+      listed.body.items.map((item: { company: { name: string }; role: string; isPrimary: boolean }) => [
+        item.company.name,
+        item.role,
+        item.isPrimary,
+      ]),
+    ).toEqual([
       ["Acme", "decision maker", false],
       ["Globex", "advisor", true],
     ]);
@@ -224,7 +261,13 @@ describe("duplicates", () => {
     const user = await server.signup("Dupes");
     const acme = await company(user, "Acme");
     const make = (input: Record<string, unknown>) => user.client.contacts.create.mutate(input as never);
-    const subject = await make({ firstName: "Jonathan", lastName: "Smith", email: "jon@acme.example", phone: "+1 212 555 0199", primaryCompanyId: acme.id });
+    const subject = await make({
+      firstName: "Jonathan",
+      lastName: "Smith",
+      email: "jon@acme.example",
+      phone: "+1 212 555 0199",
+      primaryCompanyId: acme.id,
+    });
     const both = await make({ firstName: "J", lastName: "S", additionalEmails: ["jon@acme.example"], phone: "+12125550199" });
     const sameEmail = await make({ firstName: "Other", email: "x@other.example", additionalEmails: [] });
     await user.client.contacts.update.mutate({ id: sameEmail.id, additionalEmails: ["jon@acme.example"] });
@@ -237,7 +280,12 @@ describe("duplicates", () => {
 
     const answer = await server.rest("GET", `/contacts/${subject.id}/duplicates`, { token: user.token() });
     expect(answer.status).toBe(200);
-    const items = answer.body.items as { contact: { id: string }; score: number; rules: string[]; nameSimilarity: number | null }[];
+    const items = answer.body.items as {
+      contact: { id: string };
+      score: number;
+      rules: string[];
+      nameSimilarity: number | null;
+    }[];
     const byId = new Map(items.map((item) => [item.contact.id, item]));
     expect([...byId.keys()].sort()).toEqual([both.id, sameEmail.id, samePhone.id, similar.id].sort());
     expect(byId.get(both.id)).toMatchObject({ rules: ["email", "phone"], score: 0.97, nameSimilarity: null });
@@ -249,7 +297,9 @@ describe("duplicates", () => {
     expect(byId.get(similar.id)?.score).toBeCloseTo(0.8 * similarity, 2);
     expect(items.map((item) => item.score)).toEqual(items.map((item) => item.score).sort((a, b) => b - a));
     expect(items.map((item) => item.contact.id)).not.toContain(elsewhere.id);
-    expect((await user.client.contacts.duplicates.query({ id: subject.id, limit: 1 })).items.map((i) => i.contact.id)).toEqual([both.id]);
+    expect((await user.client.contacts.duplicates.query({ id: subject.id, limit: 1 })).items.map((i) => i.contact.id)).toEqual([
+      both.id,
+    ]);
   });
 });
 
@@ -259,7 +309,12 @@ describe("merge", () => {
     const acme = await company(user, "Acme");
     const globex = await company(user, "Globex");
     const survivor = await user.client.contacts.create.mutate({ firstName: "Ada", email: "ada@one.example", tags: ["a"] });
-    const second = await user.client.contacts.create.mutate({ firstName: "Ada L", email: "ada@two.example", jobTitle: "Countess", tags: ["b"] });
+    const second = await user.client.contacts.create.mutate({
+      firstName: "Ada L",
+      email: "ada@two.example",
+      jobTitle: "Countess",
+      tags: ["b"],
+    });
     const third = await user.client.contacts.create.mutate({ firstName: "A.", phone: "+44 20 7946 0001" });
     await user.client.contacts.linkCompany.mutate({ id: survivor.id, companyId: acme.id, role: "kept" });
     await user.client.contacts.linkCompany.mutate({ id: second.id, companyId: acme.id, role: "dropped" });
@@ -294,7 +349,10 @@ describe("merge", () => {
       expect(row.mergedIntoId).toBe(survivor.id);
       expect(row.deletedAt).toBeInstanceOf(Date);
     }
-    const links = await server.prisma.contactCompany.findMany({ where: { organizationId: user.orgId }, orderBy: { companyId: "asc" } });
+    const links = await server.prisma.contactCompany.findMany({
+      where: { organizationId: user.orgId },
+      orderBy: { companyId: "asc" },
+    });
     expect(links.map((link) => [link.contactId, link.companyId, link.role, link.isPrimary])).toEqual([
       [survivor.id, acme.id, "kept", false],
       [survivor.id, globex.id, null, true],
@@ -303,7 +361,10 @@ describe("merge", () => {
       expect((await auditOf(id)).at(-1)?.action, id).toBe("merge");
     }
     expect((await user.client.contacts.list.query({ search: "ada@two" })).items.map((c) => c.id)).toEqual([survivor.id]);
-    const again = await server.rest("POST", "/contacts/merge", { token: user.token(), body: { primaryId: survivor.id, mergeIds: [survivor.id] } });
+    const again = await server.rest("POST", "/contacts/merge", {
+      token: user.token(),
+      body: { primaryId: survivor.id, mergeIds: [survivor.id] },
+    });
     expect(again.status).toBe(400);
   });
 });

@@ -31,7 +31,6 @@ export const RECORD_PERMISSIONS: readonly RecordPermission[] = recordPermissions
 
 export const PERMISSIONS: readonly Permission[] = [...RECORD_PERMISSIONS, ...ORGANIZATION_PERMISSIONS];
 
-
 export const BUILT_IN_ROLE_KEYS = ["owner", "admin", "manager", "agent", "viewer"] as const;
 export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 

@@ -64,7 +64,8 @@ function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
   if (!input) return undefined;
   // A schema's own `override` meta (as the OpenAPI generator applies it: bulk rows become a $ref to their create input).
   const override: NonNullable<Parameters<typeof z.toJSONSchema>[1]>["override"] = (context) => {
-    const own = (z.globalRegistry.get(context.zodSchema as unknown as z.ZodType) as { override?: typeof override } | undefined)?.override;
+    const own = (z.globalRegistry.get(context.zodSchema as unknown as z.ZodType) as { override?: typeof override } | undefined)
+      ?.override;
     own?.(context);
   };
   const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any", override }) as JsonSchema;

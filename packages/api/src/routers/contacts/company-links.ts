@@ -109,7 +109,13 @@ export async function linkContactToCompany(tx: Tx, ctx: OrgContext, change: Link
     before: existing ? { role: existing.role, isPrimary: existing.isPrimary } : null,
     after: { role, isPrimary },
   });
-  return { contactId: link.contactId, companyId: link.companyId, role: link.role, isPrimary: link.isPrimary, linkedAt: link.createdAt };
+  return {
+    contactId: link.contactId,
+    companyId: link.companyId,
+    role: link.role,
+    isPrimary: link.isPrimary,
+    linkedAt: link.createdAt,
+  };
 }
 
 /**
@@ -143,13 +149,22 @@ export async function companiesOfContact(db: Tx, ctx: OrgContext, input: PageReq
     where: {
       AND: [
         { organizationId: ctx.org.id, deletedAt: null },
-        { OR: [...(contact.primaryCompanyId ? [{ id: contact.primaryCompanyId }] : []), { contacts: { some: { contactId: contact.id } } }] },
+        {
+          OR: [
+            ...(contact.primaryCompanyId ? [{ id: contact.primaryCompanyId }] : []),
+            { contacts: { some: { contactId: contact.id } } },
+          ],
+        },
         page.where,
       ],
     },
     orderBy: page.orderBy as Prisma.CompanyOrderByWithRelationInput[],
     take: page.take,
-    select: { ...companySummary, createdAt: true, contacts: { where: { contactId: contact.id }, select: { role: true, createdAt: true } } },
+    select: {
+      ...companySummary,
+      createdAt: true,
+      contacts: { where: { contactId: contact.id }, select: { role: true, createdAt: true } },
+    },
   });
   const { items, nextCursor } = page.toPage(rows);
   return {

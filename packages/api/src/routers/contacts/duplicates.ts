@@ -3,7 +3,7 @@ import { Prisma } from "@crm/db";
 import { presentRecord } from "../../kit/list.ts";
 import { findRecord } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { type DUPLICATE_RULES, contacts } from "./schemas.ts";
+import { contacts, type DUPLICATE_RULES } from "./schemas.ts";
 
 type Tx = Prisma.TransactionClient;
 type Rule = (typeof DUPLICATE_RULES)[number];

@@ -2,11 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { mergeInput, mergeOutput } from "../../kit/merge.ts";
 import { pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
-import {
-  companiesOfContact,
-  linkContactToCompany,
-  unlinkContactFromCompany,
-} from "./company-links.ts";
+import { companiesOfContact, linkContactToCompany, unlinkContactFromCompany } from "./company-links.ts";
 import { findDuplicateContacts } from "./duplicates.ts";
 import { mergeContacts } from "./merge.ts";
 import {

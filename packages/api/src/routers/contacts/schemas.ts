@@ -105,9 +105,7 @@ export const contacts = defineResource({
   search: { column: "searchText", normalize: normalizeSearchTerm },
   sorts: { name: { field: "lastName", type: "string", nullable: true } },
   filters: {
-    companyId: idSchema
-      .optional()
-      .meta({ description: "Contacts of this company: its primary company, or linked to it." }),
+    companyId: idSchema.optional().meta({ description: "Contacts of this company: its primary company, or linked to it." }),
   },
   hooks: {
     newRow: (_ctx, input) => newContactRow(input as CreateContactInput),
