@@ -254,6 +254,32 @@ describe("contacts and companies", () => {
       [`companies.${acme.id}`]: { before: null, after: { role: "decision maker", isPrimary: true } },
     });
   });
+  it("a primary company written by create, bulk create or update is a link too: the company filter and the company list find it", async () => {
+    const user = await server.signup("Primary");
+    const acme = await company(user, "Acme");
+    const globex = await company(user, "Globex");
+    const created = await user.client.contacts.create.mutate({ firstName: "Made", primaryCompanyId: acme.id });
+    const bulk = await user.client.contacts.bulkCreate.mutate({ contacts: [{ firstName: "Bulk", primaryCompanyId: acme.id }] });
+    const bulkId = bulk.results[0]?.id as string;
+    expect((await user.client.contacts.list.query({ companyId: acme.id, sortOrder: "asc" })).items.map((c) => c.id)).toEqual([
+      created.id,
+      bulkId,
+    ]);
+    await user.client.contacts.update.mutate({ id: created.id, primaryCompanyId: globex.id });
+    const companies = await user.client.contacts.companies.query({ id: created.id, sortOrder: "asc" });
+    expect(companies.items.map((item) => [item.company.name, item.isPrimary])).toEqual([
+      ["Acme", false],
+      ["Globex", true],
+    ]);
+    const stored = await server.prisma.contactCompany.findMany({
+      where: { contactId: created.id },
+      orderBy: { companyId: "asc" },
+    });
+    expect(stored.map((link) => [link.companyId, link.isPrimary])).toEqual([
+      [acme.id, false],
+      [globex.id, true],
+    ]);
+  });
 });
 
 describe("duplicates", () => {

@@ -5,7 +5,6 @@ import { auditable, findRecord, lockRecord, referenceNotFound } from "../../kit/
 import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage } from "../../lib/pagination.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { markPrimaryLink } from "./derived.ts";
 import { contacts } from "./schemas.ts";
 
 /**
@@ -78,8 +77,8 @@ async function recordLinkChange(
 ) {
   let after = contact;
   if (primaryCompanyId !== contact.primaryCompanyId) {
+    // The database's trigger brings the links' isPrimary in step (see ContactCompany).
     after = await tx.contact.update({ where: { id: contact.id }, data: { primaryCompanyId, updatedById: ctx.actor.userId } });
-    await markPrimaryLink(tx, ctx, contact.id, primaryCompanyId);
   }
   const field = `companies.${companyId}`;
   await writeAudit(tx, ctx, {
@@ -141,22 +140,13 @@ interface PageRequest {
   sortOrder: "asc" | "desc";
 }
 
-/** The live companies of a contact (its links and its primary company), newest first by default. */
+/** The live companies of a contact (its primary company is one of its links), newest first by default. */
 export async function companiesOfContact(db: Tx, ctx: OrgContext, input: PageRequest & { contactId: string }) {
   const contact = await findRecord<Contact>(db, ctx, contacts, input.contactId, { deleted: false });
   const page = keysetPage({ field: "createdAt", order: input.sortOrder, type: "date" }, input.limit, input.cursor);
   const rows = await db.company.findMany({
     where: {
-      AND: [
-        { organizationId: ctx.org.id, deletedAt: null },
-        {
-          OR: [
-            ...(contact.primaryCompanyId ? [{ id: contact.primaryCompanyId }] : []),
-            { contacts: { some: { contactId: contact.id } } },
-          ],
-        },
-        page.where,
-      ],
+      AND: [{ organizationId: ctx.org.id, deletedAt: null }, { contacts: { some: { contactId: contact.id } } }, page.where],
     },
     orderBy: page.orderBy as Prisma.CompanyOrderByWithRelationInput[],
     take: page.take,
@@ -178,7 +168,7 @@ export async function companiesOfContact(db: Tx, ctx: OrgContext, input: PageReq
   };
 }
 
-/** The live contacts of a company (linked to it, or with it as primary company), newest first by default. */
+/** The live contacts of a company (linked to it; a primary company is always a link), newest first by default. */
 export async function contactsOfCompany(
   db: Tx,
   ctx: OrgContext,
@@ -189,11 +179,7 @@ export async function contactsOfCompany(
   const page = keysetPage({ field: "createdAt", order: input.sortOrder, type: "date" }, input.limit, input.cursor);
   const rows = await db.contact.findMany({
     where: {
-      AND: [
-        { organizationId: ctx.org.id, deletedAt: null },
-        { OR: [{ primaryCompanyId: input.companyId }, { companies: { some: { companyId: input.companyId } } }] },
-        page.where,
-      ],
+      AND: [{ organizationId: ctx.org.id, deletedAt: null }, { companies: { some: { companyId: input.companyId } } }, page.where],
     },
     orderBy: page.orderBy as Prisma.ContactOrderByWithRelationInput[],
     take: page.take,

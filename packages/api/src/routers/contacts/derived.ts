@@ -37,22 +37,21 @@ export function newContactRow(input: CreateContactInput): Record<string, unknown
 
 /**
  * The columns an update writes: the changes, the lists without repeats, the search text that
- * follows. A new primary company is mirrored on the contact's links (`isPrimary`), in the same
- * transaction.
+ * follows. (A new primary company becomes a link by the database's trigger, see ContactCompany.)
  */
-export async function contactChangeColumns(tx: Tx, ctx: OrgContext, before: Contact, changes: Record<string, unknown>) {
+export function contactChangeColumns(before: Contact, changes: Record<string, unknown>) {
   const merged = { ...before, ...changes } as Contact;
   const data: Record<string, unknown> = { ...changes };
   if ("additionalEmails" in changes) data.additionalEmails = distinct(merged.additionalEmails, merged.email);
   if ("additionalPhones" in changes) data.additionalPhones = distinct(merged.additionalPhones, merged.phone);
   data.searchText = contactSearchText({ ...merged, ...data });
-  if ("primaryCompanyId" in changes && changes.primaryCompanyId !== before.primaryCompanyId) {
-    await markPrimaryLink(tx, ctx, before.id, merged.primaryCompanyId);
-  }
   return data;
 }
 
-/** The contact's links say which one is its primary company (`isPrimary` mirrors Contact.primaryCompanyId). */
+/**
+ * The contact's links say which one is its primary company (`isPrimary` mirrors
+ * Contact.primaryCompanyId), for writes that move links without changing it (merge).
+ */
 export async function markPrimaryLink(tx: Tx, ctx: OrgContext, contactId: string, primaryCompanyId: string | null) {
   const scope = { organizationId: ctx.org.id, contactId };
   await tx.contactCompany.updateMany({

@@ -109,11 +109,8 @@ export const contacts = defineResource({
   },
   hooks: {
     newRow: (_ctx, input) => newContactRow(input as CreateContactInput),
-    changeColumns: (tx, ctx, before, changes) => contactChangeColumns(tx, ctx, before as Contact, changes),
-    where: (_ctx, filters) =>
-      filters.companyId
-        ? [{ OR: [{ primaryCompanyId: filters.companyId }, { companies: { some: { companyId: filters.companyId } } }] }]
-        : [],
+    changeColumns: async (_tx, _ctx, before, changes) => contactChangeColumns(before as Contact, changes),
+    where: (_ctx, filters) => (filters.companyId ? [{ companies: { some: { companyId: filters.companyId } } }] : []),
     // Contacts merged into this one keep a pointer to it (NO ACTION): cleared, as the purge leaves them nothing to point at.
     beforePurge: async (tx, ctx, row) => {
       await tx.contact.updateMany({ where: { organizationId: ctx.org.id, mergedIntoId: row.id }, data: { mergedIntoId: null } });
@@ -143,7 +140,7 @@ export const contactCompanyOutput = z.object({
   company: companySummaryOutput,
   role: z.string().nullable(),
   isPrimary: z.boolean().meta({ description: "The contact's primary company." }),
-  linkedAt: timestamp.nullable().meta({ description: "When the link was made; null for a primary company set without one." }),
+  linkedAt: timestamp.nullable().meta({ description: "When the link was made." }),
 });
 export const companyContactOutput = z.object({
   contact: contactOutput,
