@@ -185,6 +185,7 @@ export async function createRecord<Row extends RecordRow>(
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },
     }),
   )) as Row;
+  await resource.hooks?.afterCreate?.(tx, ctx, [row]);
   await writeAudit(tx, ctx, {
     action: options.action ?? "create",
     entityType: resource.singular,

@@ -220,6 +220,8 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
   patchColumns?(before: Row, patch: Patch): Record<string, unknown>;
   /** The columns an update writes, from the row and its changes (derived columns kept in step). */
   changeColumns?(tx: Tx, ctx: OrgContext, before: Row, changes: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** After new rows are written (create, bulk create), in the same transaction: rows of other tables that follow from them. */
+  afterCreate?(tx: Tx, ctx: OrgContext, rows: Row[]): Promise<void>;
   /** The row as the API shows it (computed fields added). */
   present?(row: Row, prepared: Prepared, now: number): Record<string, unknown>;
   /** Conditions of the resource's own filters. */

@@ -5,6 +5,7 @@ import { auditable, findRecord, lockRecord, referenceNotFound } from "../../kit/
 import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage } from "../../lib/pagination.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { markPrimaryLink } from "./derived.ts";
 import { contacts } from "./schemas.ts";
 
 /**
@@ -77,8 +78,8 @@ async function recordLinkChange(
 ) {
   let after = contact;
   if (primaryCompanyId !== contact.primaryCompanyId) {
-    // The database's trigger brings the links' isPrimary in step (see ContactCompany).
     after = await tx.contact.update({ where: { id: contact.id }, data: { primaryCompanyId, updatedById: ctx.actor.userId } });
+    await markPrimaryLink(tx, ctx, contact.id, primaryCompanyId);
   }
   const field = `companies.${companyId}`;
   await writeAudit(tx, ctx, {

@@ -37,21 +37,41 @@ export function newContactRow(input: CreateContactInput): Record<string, unknown
 
 /**
  * The columns an update writes: the changes, the lists without repeats, the search text that
- * follows. (A new primary company becomes a link by the database's trigger, see ContactCompany.)
+ * follows. A new primary company becomes one of the contact's links, flagged isPrimary, in the
+ * same transaction: so a company's contacts are one indexed lookup of the links.
  */
-export function contactChangeColumns(before: Contact, changes: Record<string, unknown>) {
+export async function contactChangeColumns(tx: Tx, ctx: OrgContext, before: Contact, changes: Record<string, unknown>) {
   const merged = { ...before, ...changes } as Contact;
   const data: Record<string, unknown> = { ...changes };
   if ("additionalEmails" in changes) data.additionalEmails = distinct(merged.additionalEmails, merged.email);
   if ("additionalPhones" in changes) data.additionalPhones = distinct(merged.additionalPhones, merged.phone);
   data.searchText = contactSearchText({ ...merged, ...data });
+  if ("primaryCompanyId" in changes && changes.primaryCompanyId !== before.primaryCompanyId) {
+    await linkPrimaryCompanies(tx, ctx, [merged]);
+    await markPrimaryLink(tx, ctx, before.id, merged.primaryCompanyId);
+  }
   return data;
 }
 
-/**
- * The contact's links say which one is its primary company (`isPrimary` mirrors
- * Contact.primaryCompanyId), for writes that move links without changing it (merge).
- */
+/** New contacts' primary companies become links (the kit's afterCreate; updates: contactChangeColumns). */
+export async function linkPrimaryCompanies(tx: Tx, ctx: OrgContext, rows: Pick<Contact, "id" | "primaryCompanyId">[]) {
+  const data = rows.flatMap((row) =>
+    row.primaryCompanyId
+      ? [
+          {
+            organizationId: ctx.org.id,
+            contactId: row.id,
+            companyId: row.primaryCompanyId,
+            isPrimary: true,
+            createdById: ctx.actor.userId,
+          },
+        ]
+      : [],
+  );
+  if (data.length) await tx.contactCompany.createMany({ data, skipDuplicates: true });
+}
+
+/** The contact's links say which one is its primary company (`isPrimary` mirrors Contact.primaryCompanyId). */
 export async function markPrimaryLink(tx: Tx, ctx: OrgContext, contactId: string, primaryCompanyId: string | null) {
   const scope = { organizationId: ctx.org.id, contactId };
   await tx.contactCompany.updateMany({

@@ -6,7 +6,7 @@ import { phoneSchema } from "../../lib/contact-points.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { emailField, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm } from "../../lib/search-text.ts";
-import { contactChangeColumns, newContactRow } from "./derived.ts";
+import { contactChangeColumns, linkPrimaryCompanies, newContactRow } from "./derived.ts";
 
 export const CONTACT_STATUSES = ["subscriber", "lead", "prospect", "customer", "churned", "other"] as const;
 
@@ -109,7 +109,8 @@ export const contacts = defineResource({
   },
   hooks: {
     newRow: (_ctx, input) => newContactRow(input as CreateContactInput),
-    changeColumns: async (_tx, _ctx, before, changes) => contactChangeColumns(before as Contact, changes),
+    afterCreate: (tx, ctx, rows) => linkPrimaryCompanies(tx, ctx, rows as Contact[]),
+    changeColumns: (tx, ctx, before, changes) => contactChangeColumns(tx, ctx, before as Contact, changes),
     where: (_ctx, filters) => (filters.companyId ? [{ companies: { some: { companyId: filters.companyId } } }] : []),
     // Contacts merged into this one keep a pointer to it (NO ACTION): cleared, as the purge leaves them nothing to point at.
     beforePurge: async (tx, ctx, row) => {
