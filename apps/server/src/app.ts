@@ -9,7 +9,9 @@ import {
   LoginThrottle,
   openApiDocument,
   PrincipalCache,
+  RESOURCES,
   type RequestInfo,
+  type ResourceRegistry,
   retryAfterSecondsOf,
   translateDatabaseError,
 } from "@crm/api";
@@ -40,6 +42,8 @@ export interface AppOptions {
   database: Database;
   /** Where log lines go (the process's stdout in main.ts); pino's default destination otherwise. */
   logOutput?: LogOutput;
+  /** The importable and exportable resources; the API's RESOURCES unless a test declares its own. */
+  resources?: ResourceRegistry;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -60,7 +64,7 @@ function retryAfterHeaders(errors: readonly { cause?: unknown }[]) {
   return seconds.length ? { headers: new Headers({ "Retry-After": String(Math.max(...seconds)) }) } : {};
 }
 
-export async function buildApp({ config, database, logOutput }: AppOptions) {
+export async function buildApp({ config, database, logOutput, resources = RESOURCES }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
@@ -119,6 +123,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     }),
     principalCache: new PrincipalCache(config.AUTH_CACHE_TTL_MS),
     importQueue: { directory: config.importDir, wake: () => importRunner?.wake() },
+    resources,
   };
   const createContext = createContextFactory(services);
   app.decorate("principalCache", services.principalCache);
@@ -196,7 +201,7 @@ export async function buildApp({ config, database, logOutput }: AppOptions) {
     );
   });
 
-  await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner });
+  await registerFileRoutes(app, { config, createContext, requestInfo, runner: importRunner, resources: services.resources });
 
   await registerDocs(app, document);
 

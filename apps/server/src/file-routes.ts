@@ -9,13 +9,15 @@ import {
   authorize,
   type Context,
   errorDetailsOf,
-  exportLeads,
+  exportRecords,
+  IMPORT_PERMISSIONS,
   type ImportRunner,
   importErrorsCsv,
   importFormatOf,
   importOptionsInput,
   queueImport,
   type RequestInfo,
+  type ResourceRegistry,
   retryAfterSecondsOf,
   type StoredUpload,
   summarizeIssues,
@@ -41,6 +43,8 @@ export interface FileRouteOptions {
   createContext(request: RequestInfo): Context;
   requestInfo(request: FastifyRequest): RequestInfo;
   runner?: ImportRunner;
+  /** Every entry with an import gets `POST /api/v1/{key}/import`, with an export `GET /api/v1/{key}/export`. */
+  resources: ResourceRegistry;
 }
 
 /**
@@ -144,7 +148,7 @@ async function receiveUpload(
  * through the same `authorize` the procedures' `permission()` uses and call the same services.
  */
 export async function registerFileRoutes(app: FastifyInstance, options: FileRouteOptions) {
-  const { config, runner } = options;
+  const { config, runner, resources } = options;
   mkdirSync(config.importDir, { recursive: true });
   const context = (request: FastifyRequest) => options.createContext(options.requestInfo(request));
 
@@ -170,27 +174,30 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
      * `mapping` (JSON). The file is checked before the job is queued (4xx, nothing written); the
      * answer is 202 with the job's id, to follow with GET /api/v1/imports/{id}.
      */
-    files.post("/api/v1/leads/import", { onRequest: refuseOversizedUpload }, async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:import");
-      if (!request.isMultipart()) {
-        throw new TRPCError({
-          code: "UNSUPPORTED_MEDIA_TYPE",
-          message: "send multipart/form-data with the file in the field `file`",
-        });
-      }
-      const { fields, upload } = await receiveUpload(request, config);
-      try {
-        const job = await queueImport(ctx, "lead", upload, importOptionsInput.parse(fields));
-        runner?.wake();
-        return reply
-          .status(202)
-          .header("location", `/api/v1/imports/${job.id}`)
-          .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
-      } catch (error) {
-        await rm(upload.path, { force: true });
-        throw error;
-      }
-    });
+    for (const [key, { import: importable }] of Object.entries(resources)) {
+      if (!importable) continue;
+      files.post(`/api/v1/${key}/import`, { onRequest: refuseOversizedUpload }, async (request, reply) => {
+        const ctx = await authorize(context(request), importable.permission);
+        if (!request.isMultipart()) {
+          throw new TRPCError({
+            code: "UNSUPPORTED_MEDIA_TYPE",
+            message: "send multipart/form-data with the file in the field `file`",
+          });
+        }
+        const { fields, upload } = await receiveUpload(request, config);
+        try {
+          const job = await queueImport(ctx, importable, upload, importOptionsInput.parse(fields));
+          runner?.wake();
+          return reply
+            .status(202)
+            .header("location", `/api/v1/imports/${job.id}`)
+            .send({ jobId: job.id, status: job.status, rowsTotal: job.rowsTotal });
+        } catch (error) {
+          await rm(upload.path, { force: true });
+          throw error;
+        }
+      });
+    }
   });
 
   await app.register(async (downloads) => {
@@ -209,18 +216,21 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
         .send(file.stream);
     };
 
-    /** The row errors of an import job as CSV (row, field, error, value). */
+    /** The row errors of an import job as CSV (row, field, error, value); the job's own resource's import permission is checked too. */
     downloads.get("/api/v1/imports/:id/errors.csv", async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:import");
+      const ctx = await authorize(context(request), IMPORT_PERMISSIONS);
       const { id } = idParams.parse(request.params);
       return sendFile(request, reply, await importErrorsCsv(ctx, id));
     });
 
-    /** The leads matching the list filters of GET /api/v1/leads, streamed as `format=xlsx` (default) or `csv`. */
-    downloads.get("/api/v1/leads/export", async (request, reply) => {
-      const ctx = await authorize(context(request), "leads:export");
-      assertStorableText(request.query);
-      return sendFile(request, reply, await exportLeads(ctx, request.query));
-    });
+    /** The records matching the list filters of GET /api/v1/{key}, streamed as `format=xlsx` (default) or `csv`. */
+    for (const [key, { export: exportable }] of Object.entries(resources)) {
+      if (!exportable) continue;
+      downloads.get(`/api/v1/${key}/export`, async (request, reply) => {
+        const ctx = await authorize(context(request), exportable.permission);
+        assertStorableText(request.query);
+        return sendFile(request, reply, await exportRecords(ctx, exportable, request.query));
+      });
+    }
   });
 }

@@ -6,6 +6,7 @@ import {
   callTrpc,
   createFixtures,
   type Fixtures,
+  gateOf,
   generateInput,
   type Outcome,
   type ProcedureInfo,
@@ -23,7 +24,7 @@ import { startTestServer, type TestServer, type TestUser } from "./support/serve
 
 type RoleKey = keyof typeof BUILT_IN_ROLES;
 const ROLES = Object.keys(BUILT_IN_ROLES) as RoleKey[];
-const gated = procedures.filter((p) => p.permission);
+const gated = procedures.filter((p) => p.permission || p.anyPermission);
 
 let server: TestServer;
 let fixtures: Fixtures;
@@ -41,7 +42,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 function allowedTo(role: RoleKey, info: ProcedureInfo): boolean {
-  return info.permission !== undefined && BUILT_IN_ROLES[role].permissions.includes(info.permission);
+  return gateOf(info).some((permission) => BUILT_IN_ROLES[role].permissions.includes(permission));
 }
 
 interface Call {
@@ -84,17 +85,23 @@ async function prepare(info: ProcedureInfo, role: RoleKey): Promise<Call> {
   return { caller, input };
 }
 
+/** The refusal of a gate: `Missing permission leads:read`, or `... one of a, b` for a gate of several. */
+function refusal(info: ProcedureInfo): string {
+  const gate = gateOf(info);
+  return `Missing permission ${gate.length === 1 ? gate[0] : `one of ${gate.join(", ")}`}`;
+}
+
 /** Failures that no role should ever get for a valid call, whatever it is allowed. */
 const NEVER = ["FORBIDDEN", "UNAUTHORIZED", "INTERNAL_SERVER_ERROR"];
 
 function expectTrpc(outcome: Outcome, allowed: boolean, info: ProcedureInfo) {
   if (allowed) expect(NEVER, `${outcome.code}: ${outcome.message}`).not.toContain(outcome.code);
-  else expect(outcome).toMatchObject({ code: "FORBIDDEN", message: `Missing permission ${info.permission}` });
+  else expect(outcome).toMatchObject({ code: "FORBIDDEN", message: refusal(info) });
 }
 
 function expectRest(outcome: RestOutcome, allowed: boolean, info: ProcedureInfo) {
   if (allowed) expect([403, 401, 500], `${outcome.status} ${outcome.message}`).not.toContain(outcome.status);
-  else expect(outcome).toMatchObject({ status: 403, code: "FORBIDDEN", message: `Missing permission ${info.permission}` });
+  else expect(outcome).toMatchObject({ status: 403, code: "FORBIDDEN", message: refusal(info) });
 }
 
 describe("the callers", () => {
@@ -109,13 +116,13 @@ describe("the callers", () => {
       expect.arrayContaining(["leads.create", "members.add", "roles.update", "apiKeys.revoke", "organizations.update"]),
     );
     const known = (await owner.client.roles.permissions.query()).permissions;
-    expect(gated.filter((p) => !known.includes(p.permission ?? ""))).toEqual([]);
+    expect(gated.filter((p) => gateOf(p).some((permission) => !known.includes(permission)))).toEqual([]);
   });
 });
 
 describe.each(gated.map((p) => [p.path, p] as const))("%s", (_path, info) => {
   it.each(ROLES.map((role) => [role, allowedTo(role, info)] as const))(
-    `%s: refused (FORBIDDEN) exactly when the role lacks ${info.permission} [allowed: %s]`,
+    `%s: refused (FORBIDDEN) exactly when the role lacks ${gateOf(info).join(" or ")} [allowed: %s]`,
     async (role, allowed) => {
       const viaTrpc = await prepare(info, role);
       expectTrpc(await callTrpc(viaTrpc.caller.client, info, viaTrpc.input), allowed, info);

@@ -7,7 +7,9 @@ import {
   containsAny,
   createFixtures,
   type Fixtures,
+  gateOf,
   generateInput,
+  type JsonSchema,
   type ProcedureInfo,
   procedures,
 } from "./support/procedures.ts";
@@ -151,6 +153,52 @@ describe("a record of another organization reads as not found", () => {
     });
     expect((await server.rest("GET", `/users/${ownerA.userId}`, { token: ownerB.token() })).status).toBe(404);
   });
+});
+
+/** The uuid fields of an input besides the record it addresses (`assignedToId`, `roleId`, `mergeIds`, ...): references to other records. */
+function referenceFields(info: ProcedureInfo): { field: string; list: boolean }[] {
+  const isUuid = (schema: JsonSchema | undefined): boolean =>
+    schema?.format === "uuid" || Boolean(schema?.anyOf?.some((branch) => branch.format === "uuid"));
+  return Object.entries(info.schema?.properties ?? {}).flatMap(([field, schema]): { field: string; list: boolean }[] => {
+    if (field === "id" || field === "ids") return [];
+    if (isUuid(schema)) return [{ field, list: false }];
+    if (schema.type === "array" && isUuid(schema.items)) return [{ field, list: true }];
+    return [];
+  });
+}
+
+/** Writes that point a record at others (a filter naming a foreign id is a read: it answers nothing of org A, see below). */
+const referencing = procedures
+  .filter((info) => info.type === "mutation" && gateOf(info).length > 0)
+  .flatMap((info) => referenceFields(info).map((reference) => [`${info.path} ${reference.field}`, info, reference] as const));
+
+describe("a reference to another organization's record reads as not found", () => {
+  it("finds the reference fields of every procedure", () => {
+    expect(referencing.map(([name]) => name)).toEqual(expect.arrayContaining(["leads.create assignedToId"]));
+  });
+
+  it.each(referencing)(
+    "%s: org B naming org A's record is NOT_FOUND (tRPC and REST), nothing written",
+    async (_name, info, reference) => {
+      const foreign = await fixtures.reference(ownerA, reference.field);
+      if (!foreign)
+        throw new Error(
+          `${info.path}: no fixture makes a record for ${reference.field} (see reference() in test/support/procedures.ts)`,
+        );
+      const values: Record<string, unknown> = { [reference.field]: reference.list ? [foreign] : foreign };
+      const ownRecord = own.get(info.router);
+      if (info.idField && ownRecord) Object.assign(values, addressing(info, [ownRecord]));
+      const input = await generateInput(info, { values, reference: (field) => fixtures.reference(ownerB, field) });
+      const auditBefore = await server.prisma.auditLog.count({ where: { organizationId: ownerB.orgId } });
+      const viaTrpc = await callTrpc(ownerB.client, info, input);
+      expect(viaTrpc, JSON.stringify(input)).toMatchObject({ code: "NOT_FOUND" });
+      if (info.openapi) {
+        const viaRest = await callRest(server, ownerB.token(), info, input);
+        expect(viaRest, `${info.openapi.method} ${info.openapi.path}`).toMatchObject({ status: 404, code: "NOT_FOUND" });
+      }
+      expect(await server.prisma.auditLog.count({ where: { organizationId: ownerB.orgId } })).toBe(auditBefore);
+    },
+  );
 });
 
 describe("what org B reads holds nothing of org A", () => {

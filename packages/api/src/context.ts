@@ -2,6 +2,7 @@ import type { PrismaClient } from "@crm/db";
 import type { PrincipalCache } from "./auth/principal-cache.ts";
 import type { LoginThrottle } from "./auth/throttle.ts";
 import type { AuthSettings } from "./auth/tokens.ts";
+import type { ResourceRegistry } from "./resource-registry.ts";
 
 /** Long-lived dependencies, built once by the host. */
 export interface ApiServices {
@@ -10,6 +11,8 @@ export interface ApiServices {
   loginThrottle: LoginThrottle;
   principalCache: PrincipalCache;
   importQueue: ImportQueue;
+  /** The importable and exportable resources (resources.ts's RESOURCES): how imports/ and exports/ reach them. */
+  resources: ResourceRegistry;
 }
 
 /** Where uploads wait for their import job, and how to tell this process's runner a job is queued. */

@@ -15,17 +15,27 @@ export {
   ThrottledError,
   translateDatabaseError,
 } from "./errors.ts";
-export { EXPORT_FORMATS, type ExportFormat } from "./exports/table-stream.ts";
+export { type ExportableResource, exportInputOf, exportRecords } from "./exports/records.ts";
+export { EXPORT_FORMATS, type ExportColumn, type ExportFormat } from "./exports/table-stream.ts";
+export type { ImportField } from "./imports/columns.ts";
 export { importFormatOf } from "./imports/inspect.ts";
 export { importErrorsCsv, queueImport, type StoredUpload } from "./imports/jobs.ts";
+export { type ImportOptions, type ImportOptionsInput, importOptionsInput } from "./imports/options.ts";
+export type { DuplicateKey, ImportableResource, ImportOwnerColumn, PlannedUpdate } from "./imports/record-writer.ts";
 export { DEFAULT_IMPORT_SETTINGS, ImportRunner, type ImportRunnerSettings } from "./imports/runner.ts";
 export { heapGrowthLimit } from "./lib/heap-growth.ts";
 export { assertStorableText } from "./lib/storable-text.ts";
 export { API_TITLE, openApiDocument } from "./openapi.ts";
 export { BUILT_IN_ROLES, PERMISSIONS, type Permission, RECORD_RESOURCES } from "./permissions.ts";
+export type { FileResource, ResourceRegistry } from "./resource-registry.ts";
+export {
+  type ExportableResourceKey,
+  IMPORT_PERMISSIONS,
+  IMPORTABLE_RESOURCE_KEYS,
+  type ImportableResourceKey,
+  RESOURCES,
+} from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";
-export { type ImportOptions, type ImportOptionsInput, importOptionsInput } from "./routers/imports/schemas.ts";
-export { type ExportLeadsInput, exportLeads } from "./routers/leads/export.ts";
 export { DEMO_LOGIN, seedDemoData } from "./seed.ts";
 export { authorize, createCallerFactory, type OrgContext, type ProcedureMeta } from "./trpc.ts";
 

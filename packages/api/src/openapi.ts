@@ -1,5 +1,6 @@
 import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
+import { DUPLICATE_POLICIES, IMPORT_MODES } from "./imports/options.ts";
 import {
   ERROR_COMPONENT,
   errorComponents,
@@ -8,9 +9,9 @@ import {
   type OperationTraits,
   restErrorSchema,
 } from "./openapi-errors.ts";
+import type { FileResource, ResourceRegistry } from "./resource-registry.ts";
+import { RESOURCES } from "./resources.ts";
 import { appRouter } from "./root.ts";
-import { DUPLICATE_POLICIES, IMPORT_MODES } from "./routers/imports/schemas.ts";
-import { exportLeadsInput } from "./routers/leads/export.ts";
 
 export const API_TITLE = "CRM API";
 
@@ -29,7 +30,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   leads: "Leads: search, filters, scoring, bulk tools, notes, calls, history, import and export.",
   contacts:
     "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
-  imports: "Import jobs started by uploading a file to /leads/import: progress, results and refused rows.",
+  imports:
+    "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };
 
 interface FileRoute {
@@ -38,76 +40,92 @@ interface FileRoute {
   traits: OperationTraits;
 }
 
-/**
- * The file routes are plain Fastify routes (the bridge cannot take multipart or stream a file),
- * so their operations are described here by hand, beside the generated ones.
- */
-const fileRoutes: Record<string, Record<string, FileRoute>> = {
-  "/leads/import": {
-    post: {
-      traits: { method: "POST", type: "mutation", protect: true, addressesRecords: false },
-      operation: {
-        operationId: "leads_import",
-        tags: ["leads"],
-        summary: "Import leads from a .csv or .xlsx file: answers 202 with an import job to follow at /imports/{id}",
-        security,
-        requestBody: {
+/** "email"; "domain, else name". */
+function duplicateKeysText(importable: NonNullable<FileResource["import"]>): string {
+  return importable.duplicateKeys.map((key) => key.field).join(", else ");
+}
+
+function importOperation(key: string, { label, import: importable }: FileResource & { import: object }): FileRoute {
+  const duplicateKey = duplicateKeysText(importable);
+  return {
+    traits: { method: "POST", type: "mutation", protect: true, addressesRecords: false },
+    operation: {
+      operationId: `${key}_import`,
+      tags: [key],
+      summary: `Import ${label} from a .csv or .xlsx file (duplicates by ${duplicateKey}): answers 202 with an import job to follow at /imports/{id}`,
+      security,
+      requestBody: {
+        content: {
+          "multipart/form-data": {
+            schema: z.object({
+              file: binary.meta({ description: "The .csv or .xlsx file; the first row names the columns." }),
+              mode: z.enum(IMPORT_MODES).optional().meta({
+                description:
+                  "dry_run reports only, valid_only writes the valid rows, all_or_nothing writes nothing if any row has an error (default valid_only).",
+              }),
+              duplicatePolicy: z
+                .enum(DUPLICATE_POLICIES)
+                .optional()
+                .meta({
+                  description: `What a row does whose ${duplicateKey} a live ${importable.singular} (or an earlier row) already has: skip it, update that ${importable.singular}, or report an error (default skip).`,
+                }),
+              mapping: z.string().optional().meta({
+                description: 'JSON: { "column header": "field" | null }, merged over the automatic mapping.',
+              }),
+            }),
+          },
+        },
+      },
+      responses: {
+        202: {
+          description: "The import job, queued",
           content: {
-            "multipart/form-data": {
+            "application/json": {
               schema: z.object({
-                file: binary.meta({ description: "The .csv or .xlsx file; the first row names the columns." }),
-                mode: z.enum(IMPORT_MODES).optional().meta({
-                  description:
-                    "dry_run reports only, valid_only writes the valid rows, all_or_nothing writes nothing if any row has an error (default valid_only).",
-                }),
-                duplicatePolicy: z.enum(DUPLICATE_POLICIES).optional().meta({
-                  description:
-                    "What a row does whose email a live lead (or an earlier row) already has: skip it, update that lead, or report an error (default skip).",
-                }),
-                mapping: z.string().optional().meta({
-                  description: 'JSON: { "column header": "field" | null }, merged over the automatic mapping.',
-                }),
+                jobId: z.uuid(),
+                status: z.string(),
+                rowsTotal: z
+                  .number()
+                  .int()
+                  .nullable()
+                  .meta({ description: "Data rows in the file when known (CSV), else null." }),
               }),
             },
           },
         },
-        responses: {
-          202: {
-            description: "The import job, queued",
-            content: {
-              "application/json": {
-                schema: z.object({
-                  jobId: z.uuid(),
-                  status: z.string(),
-                  rowsTotal: z
-                    .number()
-                    .int()
-                    .nullable()
-                    .meta({ description: "Data rows in the file when known (CSV), else null." }),
-                }),
-              },
-            },
-          },
-        },
       },
     },
-  },
-  "/leads/export": {
-    get: {
-      traits: { method: "GET", type: "query", protect: true, addressesRecords: false },
-      operation: {
-        operationId: "leads_export",
-        tags: ["leads"],
-        summary: "Export the leads the list filters select, streamed as XLSX or CSV",
-        security,
-        requestParams: { query: exportLeadsInput },
-        responses: {
-          200: { description: "The file", content: { [XLSX]: { schema: binary }, "text/csv": { schema: z.string() } } },
-        },
+  };
+}
+
+function exportOperation(key: string, { label, export: exportable }: FileResource & { export: object }): FileRoute {
+  return {
+    traits: { method: "GET", type: "query", protect: true, addressesRecords: false },
+    operation: {
+      operationId: `${key}_export`,
+      tags: [key],
+      summary: `Export the ${label} the list filters select, streamed as XLSX or CSV`,
+      security,
+      requestParams: { query: exportable.input },
+      responses: {
+        200: { description: "The file", content: { [XLSX]: { schema: binary }, "text/csv": { schema: z.string() } } },
       },
     },
-  },
-  "/imports/{id}/errors.csv": {
+  };
+}
+
+/**
+ * The file routes are plain Fastify routes (the bridge cannot take multipart or stream a file),
+ * so their operations are described here, beside the generated ones: an import and an export per
+ * resource of the registry, and the error report of an import job.
+ */
+function fileRoutesOf(registry: ResourceRegistry): Record<string, Record<string, FileRoute>> {
+  const routes: Record<string, Record<string, FileRoute>> = {};
+  for (const [key, resource] of Object.entries(registry)) {
+    if (resource.import) routes[`/${key}/import`] = { post: importOperation(key, { ...resource, import: resource.import }) };
+    if (resource.export) routes[`/${key}/export`] = { get: exportOperation(key, { ...resource, export: resource.export }) };
+  }
+  routes["/imports/{id}/errors.csv"] = {
     get: {
       traits: { method: "GET", type: "query", protect: true, addressesRecords: true },
       operation: {
@@ -119,8 +137,11 @@ const fileRoutes: Record<string, Record<string, FileRoute>> = {
         responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } } },
       },
     },
-  },
-};
+  };
+  return routes;
+}
+
+const fileRoutes = fileRoutesOf(RESOURCES);
 
 interface ProcedureDef {
   type: "query" | "mutation" | "subscription";

@@ -12,6 +12,8 @@ import type { Permission } from "./permissions.ts";
 export type ProcedureMeta = {
   /** The permission a procedure is gated by; read by the role-matrix test and the docs. */
   permission?: Permission;
+  /** Or: the permissions any one of which lets a caller through (the import jobs of every importable resource). */
+  anyPermission?: readonly Permission[];
   /** The state the records a procedure addresses must be in (restore: soft-deleted); read by the tests that call every procedure. */
   recordState?: "deleted";
   /** Why a mutation of a record resource writes no audit entry (the audit-coverage test holds every other one to it). */
@@ -91,7 +93,7 @@ export const publicProcedure = t.procedure
   .use(translateErrors)
   .use(forgetPrincipalsAfterIdentityWrites)
   .use(({ ctx, meta, next }) => {
-    if (!meta?.permission) refuseUndeclaredQueryParameters(ctx);
+    if (!meta?.permission && !meta?.anyPermission) refuseUndeclaredQueryParameters(ctx);
     return next();
   });
 
@@ -136,10 +138,12 @@ export function orgContextOf<C extends Context>(ctx: C, principal: Principal): C
   };
 }
 
-/** FORBIDDEN unless the caller holds `required`. */
-export function requirePermission(ctx: Pick<OrgContext, "permissions">, required: Permission): void {
-  if (!ctx.permissions.has(required)) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `Missing permission ${required}` });
+/** FORBIDDEN unless the caller holds `required` (or, given several, one of them). */
+export function requirePermission(ctx: Pick<OrgContext, "permissions">, required: Permission | readonly Permission[]): void {
+  const wanted = typeof required === "string" ? [required] : required;
+  if (!wanted.some((permission) => ctx.permissions.has(permission))) {
+    const named = wanted.length === 1 ? wanted[0] : `one of ${wanted.join(", ")}`;
+    throw new TRPCError({ code: "FORBIDDEN", message: `Missing permission ${named}` });
   }
 }
 
@@ -148,7 +152,7 @@ export function requirePermission(ctx: Pick<OrgContext, "permissions">, required
  * `permission(required)` as a plain function, for routes that are not procedures (file upload and
  * download). Throws the same UNAUTHORIZED / FORBIDDEN errors.
  */
-export async function authorize(ctx: Context, required: Permission): Promise<OrgContext> {
+export async function authorize(ctx: Context, required: Permission | readonly Permission[]): Promise<OrgContext> {
   const orgContext = orgContextOf(ctx, await resolvePrincipal(ctx));
   requirePermission(orgContext, required);
   refuseUndeclaredQueryParameters(orgContext);
@@ -160,6 +164,15 @@ export async function authorize(ctx: Context, required: Permission): Promise<Org
  * Every tenant query filters by `ctx.org.id`.
  */
 export const orgProcedure = authenticated.use(({ ctx, next }) => next({ ctx: orgContextOf(ctx, ctx.principal) }));
+
+/** orgProcedure gated by any one of several permissions (FORBIDDEN otherwise). */
+export function anyPermission(required: readonly Permission[]) {
+  return orgProcedure.meta({ anyPermission: required }).use(({ ctx, next }) => {
+    requirePermission(ctx, required);
+    refuseUndeclaredQueryParameters(ctx);
+    return next();
+  });
+}
 
 /** orgProcedure gated by one named permission (FORBIDDEN otherwise). */
 export function permission(required: Permission) {

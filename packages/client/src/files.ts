@@ -17,7 +17,13 @@ export class CrmHttpError extends Error {
 
 type ImportJob = RouterOutputs["imports"]["byId"];
 
-export interface ImportLeadsOptions {
+/**
+ * The resources files can be imported to and exported from (`leads`): the server's registry, as
+ * the router's import jobs name them. Every exportable resource of the registry is importable.
+ */
+export type FileResource = ImportJob["resource"];
+
+export interface ImportFileOptions {
   /** The file's name; its extension (.csv or .xlsx) says how it is read. */
   filename: string;
   /**
@@ -25,14 +31,23 @@ export interface ImportLeadsOptions {
    * error, `dry_run` only reports.
    */
   mode?: ImportJob["mode"];
-  /** A row whose email a live lead already has: `skip` it (default), `update` that lead, or report an `error`. */
+  /**
+   * A row whose duplicate key (leads: email) a live record already has: `skip` it (default),
+   * `update` that record, or report an `error`.
+   */
   duplicatePolicy?: ImportJob["duplicatePolicy"];
   /** `{ "column header": "field" }`, or null to ignore a column; merged over the automatic mapping. */
   mapping?: Record<string, string | null>;
 }
 
-type LeadFilters = Omit<RouterInputs["leads"]["list"], "limit" | "cursor" | "sortBy" | "withTotal">;
-export type ExportLeadsOptions = LeadFilters & { format?: "csv" | "xlsx" };
+export type ImportLeadsOptions = ImportFileOptions;
+
+/** An export's query: the list filters of the resource (`RouterInputs[resource]["list"]`), its order and the file format. */
+export type ExportOptions<Resource extends FileResource> = Omit<
+  RouterInputs[Resource]["list"],
+  "limit" | "cursor" | "sortBy" | "withTotal"
+> & { format?: "csv" | "xlsx" };
+export type ExportLeadsOptions = ExportOptions<"leads">;
 
 export interface ImportQueued {
   jobId: string;
@@ -41,19 +56,28 @@ export interface ImportQueued {
   rowsTotal: number | null;
 }
 
+type FileBody = Blob | Uint8Array | ArrayBuffer;
+
 /**
- * The routes the tRPC client cannot call: lead import (multipart upload), lead export and the
- * import error report (downloads). Same credentials, organization and refresh as the procedures;
- * an error answer throws CrmHttpError.
+ * The routes the tRPC client cannot call: import (multipart upload) and export of each file
+ * resource, and the import error report (downloads). Same credentials, organization and refresh
+ * as the procedures; an error answer throws CrmHttpError.
  */
 export interface FileHelpers {
   /**
-   * Uploads a .csv or .xlsx file of leads; resolves with the import job's id as soon as the
-   * file is accepted (follow it with `imports.byId`). A file that cannot be imported rejects
-   * with a 4xx CrmHttpError and nothing is written.
+   * Uploads a .csv or .xlsx file of `resource` (`POST /api/v1/{resource}/import`); resolves with
+   * the import job's id as soon as the file is accepted (follow it with `imports.byId`). A file
+   * that cannot be imported rejects with a 4xx CrmHttpError and nothing is written.
    */
-  importLeads(file: Blob | Uint8Array | ArrayBuffer, options: ImportLeadsOptions): Promise<ImportQueued>;
-  /** The leads matching the list filters as a file (`format` xlsx by default, or csv): a streaming Response. */
+  import(resource: FileResource, file: FileBody, options: ImportFileOptions): Promise<ImportQueued>;
+  /**
+   * The records of `resource` matching its list filters as a file (`GET /api/v1/{resource}/export`;
+   * `format` xlsx by default, or csv): a streaming Response.
+   */
+  export<Resource extends FileResource>(resource: Resource, options?: ExportOptions<Resource>): Promise<Response>;
+  /** `import("leads", file, options)`. */
+  importLeads(file: FileBody, options: ImportLeadsOptions): Promise<ImportQueued>;
+  /** `export("leads", options)`. */
   exportLeads(options?: ExportLeadsOptions): Promise<Response>;
   /** The row errors of an import job as CSV (row, field, error, value): a streaming Response. */
   importErrorsCsv(jobId: string): Promise<Response>;
@@ -117,11 +141,11 @@ export function fileHelpers(transport: FileTransport): FileHelpers {
     }
   }
 
-  return {
-    async importLeads(file, { filename, ...options }) {
+  const helpers: FileHelpers = {
+    async import(resource, file, { filename, ...options }) {
       // Typed as the server's form schema, so a field it renames or narrows fails to compile here.
       const fields: ImportOptionsInput = options;
-      const response = await call("/api/v1/leads/import", {
+      const response = await call(`/api/v1/${encodeURIComponent(resource)}/import`, {
         method: "POST",
         body: () => {
           const form = new FormData();
@@ -139,12 +163,17 @@ export function fileHelpers(transport: FileTransport): FileHelpers {
       return (await response.json()) as ImportQueued;
     },
 
-    exportLeads(options = {}) {
-      return call(`/api/v1/leads/export${queryString(options)}`, { method: "GET" });
+    export(resource, options) {
+      return call(`/api/v1/${encodeURIComponent(resource)}/export${queryString(options ?? {})}`, { method: "GET" });
     },
+
+    importLeads: (file, options) => helpers.import("leads", file, options),
+
+    exportLeads: (options) => helpers.export("leads", options),
 
     importErrorsCsv(jobId) {
       return call(`/api/v1/imports/${encodeURIComponent(jobId)}/errors.csv`, { method: "GET" });
     },
   };
+  return helpers;
 }

@@ -5,7 +5,16 @@ import { type FileHelpers, fileHelpers } from "./files.ts";
 import type { AppRouter, RouterInputs, RouterOutputs } from "./router.ts";
 import { ClientSession, type SessionTokens } from "./session.ts";
 
-export { CrmHttpError, type ExportLeadsOptions, type FileHelpers, type ImportLeadsOptions, type ImportQueued } from "./files.ts";
+export {
+  CrmHttpError,
+  type ExportLeadsOptions,
+  type ExportOptions,
+  type FileHelpers,
+  type FileResource,
+  type ImportFileOptions,
+  type ImportLeadsOptions,
+  type ImportQueued,
+} from "./files.ts";
 export type { AppRouter, RouterInputs, RouterOutputs } from "./router.ts";
 export type { SessionTokens };
 export { TRPCClientError };

@@ -58,3 +58,13 @@ export async function run(url: string): Promise<ConsumerRun> {
     refusedUpload: refused,
   };
 }
+
+/** Compiles only while the generic file helpers are typed by the server's registry (never called). */
+export function fileHelperTypes(crm: ReturnType<typeof createCrmClient>) {
+  void crm.$files.export("leads", { format: "csv", status: ["qualified"], sortOrder: "asc" });
+  void crm.$files.import("leads", new Uint8Array(), { filename: "leads.csv", duplicatePolicy: "update" });
+  // @ts-expect-error: a resource the registry does not have
+  void crm.$files.export("widgets");
+  // @ts-expect-error: an export takes its own resource's filters
+  void crm.$files.export("leads", { domain: "acme.example" });
+}

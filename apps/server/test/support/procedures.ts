@@ -37,6 +37,8 @@ export interface ProcedureInfo {
   name: string;
   type: "query" | "mutation" | "subscription";
   permission?: Permission;
+  /** Or the permissions any one of which opens it (see ProcedureMeta). */
+  anyPermission?: readonly Permission[];
   openapi?: { method: string; path: string };
   /** The zod input schema (undefined when the procedure takes no input). */
   input?: z.ZodType;
@@ -57,7 +59,13 @@ export interface ProcedureInfo {
 interface ProcedureDef {
   type: ProcedureInfo["type"];
   inputs: z.ZodType[];
-  meta?: { permission?: Permission; openapi?: { method: string; path: string }; recordState?: "deleted"; notAudited?: string };
+  meta?: {
+    permission?: Permission;
+    anyPermission?: readonly Permission[];
+    openapi?: { method: string; path: string };
+    recordState?: "deleted";
+    notAudited?: string;
+  };
 }
 
 function objectSchema(input: z.ZodType | undefined): JsonSchema | undefined {
@@ -96,6 +104,7 @@ export function listProcedures(): ProcedureInfo[] {
         name,
         type: def.type,
         permission: def.meta?.permission,
+        anyPermission: def.meta?.anyPermission,
         openapi: def.meta?.openapi ? { method: def.meta.openapi.method, path: def.meta.openapi.path } : undefined,
         input,
         schema,
@@ -109,6 +118,11 @@ export function listProcedures(): ProcedureInfo[] {
 }
 
 export const procedures = listProcedures();
+
+/** The permissions that open a procedure: its one permission, or any one of several; empty when it is not gated by one. */
+export function gateOf(info: ProcedureInfo): readonly Permission[] {
+  return info.permission ? [info.permission] : (info.anyPermission ?? []);
+}
 
 export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
@@ -281,8 +295,14 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
   }
-  // Optional values that are valid alone may still be refused together (or by a refinement the
-  // JSON Schema cannot express): drop them one by one until the schema accepts the input.
+  // Optional values the JSON Schema cannot tell are invalid (a phone number's digits) are dropped
+  // first, by the fields the schema names; values valid alone may still be refused together (or
+  // by a refinement): those are dropped one by one until the schema accepts the input.
+  const result = info.input.safeParse(input);
+  const refused = result.success ? [] : result.error.issues.map((issue) => String(issue.path[0]));
+  for (const key of refused) {
+    if (!info.schema.required?.includes(key) && !(options.values && key in options.values)) delete input[key];
+  }
   for (const key of Object.keys(input)) {
     if (info.input.safeParse(input).success) break;
     if (options.values && key in options.values) continue;

@@ -1,8 +1,8 @@
 /**
- * Remembers, for each key (a normalized email), the first row of the file that had it, in typed
- * arrays of 64-bit hashes: about 24 bytes a key instead of a string and a Map entry, so the
- * duplicate check of a million-row import costs tens of megabytes, not hundreds. Two different
- * keys share a hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys).
+ * Remembers, for each duplicate key (a lead's normalized email), the first row of the file that
+ * had it, in typed arrays of 64-bit hashes: about 24 bytes a key instead of a string and a Map
+ * entry, so the duplicate check of a million-row import costs tens of megabytes, not hundreds.
+ * Two different keys share a hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys).
  */
 export class FirstRowIndex {
   private high: Uint32Array;

@@ -1,19 +1,23 @@
 import type { ImportJob } from "@crm/db";
 import type { Principal } from "../auth/credentials.ts";
 import type { ApiServices, Context } from "../context.ts";
-import { forbidden } from "../errors.ts";
+import { forbidden, notFound } from "../errors.ts";
+import { importableOf } from "../resource-registry.ts";
 import { type OrgContext, orgContextOf, requirePermission } from "../trpc.ts";
 
 /**
  * The organization context a background import acts in: the user or API key that uploaded the
  * file, as they are now. Whoever has since been deactivated, removed, revoked or stripped of
- * `leads:import` can no longer import (FORBIDDEN). Audit entries carry the upload's request id.
+ * the import permission of the job's resource (`<job.resource>:import`) can no longer import
+ * (FORBIDDEN). Audit entries carry the upload's request id.
  */
 export async function importJobContext(services: ApiServices, job: ImportJob): Promise<OrgContext> {
+  const resource = importableOf(services.resources, job.resource);
+  if (!resource) throw notFound("Import");
   const ctx: Context = { ...services, requestId: job.requestId ?? `import-${job.id}`, ip: "import-runner" };
   const principal = await uploaderPrincipal(services, job);
   const orgContext = orgContextOf(ctx, principal);
-  requirePermission(orgContext, "leads:import");
+  requirePermission(orgContext, resource.permission);
   return orgContext;
 }
 

@@ -4,19 +4,14 @@ import type { ImportJob, Prisma } from "@crm/db";
 import { conflict, notFound, WHOLE_INPUT } from "../errors.ts";
 import { type ExportColumn, tableStream } from "../exports/table-stream.ts";
 import { keysetPage } from "../lib/pagination.ts";
-import type { ImportOptions } from "../routers/imports/schemas.ts";
-import { leadImportTarget } from "../routers/leads/import.ts";
-import type { OrgContext } from "../trpc.ts";
+import { importableOf, importableResources, type ResourceRegistry } from "../resource-registry.ts";
+import { type OrgContext, requirePermission } from "../trpc.ts";
 import { inspectImportFile } from "./inspect.ts";
-import type { ImportTarget } from "./pipeline.ts";
+import type { ImportOptions } from "./options.ts";
+import { type ImportableResource, recordImportTarget } from "./record-writer.ts";
 import type { ParseOptions } from "./types.ts";
 
 type Db = Prisma.TransactionClient;
-
-/** Every kind of record that can be imported, by the `resource` stored on its jobs. */
-export const IMPORT_TARGETS: Record<string, ImportTarget> = {
-  lead: leadImportTarget as ImportTarget,
-};
 
 /** How many row errors `imports.byId` shows inline. */
 export const ERRORS_SHOWN_WITH_JOB = 50;
@@ -34,14 +29,12 @@ export interface StoredUpload {
  * Checks a stored upload (type, encoding, quoting, header and mapping: 4xx when it cannot be
  * imported) and queues a job for it. The caller has authorised the import.
  */
-export async function queueImport(ctx: OrgContext, resource: string, upload: StoredUpload, options: ImportOptions) {
-  const target = IMPORT_TARGETS[resource];
-  if (!target) throw new Error(`no import target for ${resource}`);
-  const inspected = await inspectImportFile(upload.path, upload.fileName, target, options.mapping);
+export async function queueImport(ctx: OrgContext, resource: ImportableResource, upload: StoredUpload, options: ImportOptions) {
+  const inspected = await inspectImportFile(upload.path, upload.fileName, resource, options.mapping);
   return ctx.db.importJob.create({
     data: {
       organizationId: ctx.org.id,
-      resource,
+      resource: resource.key,
       createdByUserId: ctx.actor.userId,
       createdByApiKeyId: ctx.actor.apiKeyId,
       requestId: ctx.requestId,
@@ -59,10 +52,30 @@ export async function queueImport(ctx: OrgContext, resource: string, upload: Sto
   });
 }
 
+/**
+ * A job of the caller's organization that the caller may follow: one of a resource they may
+ * import (`<job.resource>:import`, FORBIDDEN otherwise). A job of a resource this server does not
+ * know answers NOT_FOUND.
+ */
 export async function findImportJob(db: Db, ctx: OrgContext, id: string): Promise<ImportJob> {
   const job = await db.importJob.findFirst({ where: { id, organizationId: ctx.org.id } });
-  if (!job) throw notFound("Import");
+  const resource = job && importableOf(ctx.resources, job.resource);
+  if (!job || !resource) throw notFound("Import");
+  requirePermission(ctx, resource.permission);
   return job;
+}
+
+/** The names stored jobs of the resources the caller may import can carry (router keys, and the entity types of older jobs). */
+function importableJobResources(ctx: OrgContext): string[] {
+  return importableResources(ctx.resources)
+    .filter((resource) => ctx.permissions.has(resource.permission))
+    .flatMap((resource) => [resource.key, resource.entityType]);
+}
+
+/** The pipeline's view of a job's resource; undefined for a resource this server does not know. */
+export function importTargetOf(registry: ResourceRegistry, job: ImportJob) {
+  const resource = importableOf(registry, job.resource);
+  return resource && recordImportTarget(resource);
 }
 
 /**
@@ -88,14 +101,14 @@ export async function retryImport(ctx: OrgContext, id: string) {
   // Another retry of the same job got there first.
   if (!requeued) throw conflict("status", "only a failed import can be retried; this one was just retried");
   ctx.importQueue.wake();
-  return presentImportJob(requeued);
+  return presentImportJob(ctx.resources, requeued);
 }
 
-export function presentImportJob(job: ImportJob) {
+export function presentImportJob(registry: ResourceRegistry, job: ImportJob) {
   const options = job.parseOptions as unknown as Partial<ParseOptions>;
   return {
     id: job.id,
-    resource: job.resource,
+    resource: importableOf(registry, job.resource)?.key ?? job.resource,
     fileName: job.fileName,
     format: job.format,
     fileSize: job.fileSize,
@@ -129,7 +142,7 @@ export async function importJobDetail(db: Db, ctx: OrgContext, id: string) {
     take: ERRORS_SHOWN_WITH_JOB,
     select: errorColumns,
   });
-  return { ...presentImportJob(job), errors: errors.map(({ id: _id, ...error }) => error) };
+  return { ...presentImportJob(ctx.resources, job), errors: errors.map(({ id: _id, ...error }) => error) };
 }
 
 export async function listImportJobs(
@@ -139,12 +152,21 @@ export async function listImportJobs(
 ) {
   const page = keysetPage({ field: "createdAt", type: "date", order: input.sortOrder }, input.limit, input.cursor);
   const rows = await db.importJob.findMany({
-    where: { AND: [{ organizationId: ctx.org.id, ...(input.status ? { status: input.status } : {}) }, page.where] },
+    where: {
+      AND: [
+        {
+          organizationId: ctx.org.id,
+          resource: { in: importableJobResources(ctx) },
+          ...(input.status ? { status: input.status } : {}),
+        },
+        page.where,
+      ],
+    },
     orderBy: page.orderBy as Prisma.ImportJobOrderByWithRelationInput[],
     take: page.take,
   });
   const result = page.toPage(rows);
-  return { items: result.items.map(presentImportJob), nextCursor: result.nextCursor };
+  return { items: result.items.map((job) => presentImportJob(ctx.resources, job)), nextCursor: result.nextCursor };
 }
 
 async function importErrorsPage(db: Db, jobId: string, limit: number, cursor: string | undefined) {

@@ -15,7 +15,7 @@ export type DuplicatePolicy = ImportJob["duplicatePolicy"];
 export interface CandidateRow<Input> {
   rowNumber: number;
   input: Input;
-  /** The duplicate key (a normalized email), when the row has one. */
+  /** The row's duplicate key (see record-writer's DuplicateKey: a normalized email for leads), when it has one. */
   key?: string;
   /** An earlier row of the file with the same key. */
   earlierRow?: number;
@@ -197,7 +197,7 @@ export class ImportInterrupted extends Error {
   }
 }
 
-/** A write lost a race with another writer (a unique email); the batch is run again. */
+/** A write lost a race with another writer (a unique key such as a lead's email); the batch is run again. */
 export function isUniqueViolation(error: unknown): boolean {
   const text = `${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""}`;
   return /P2002|23505|unique constraint/i.test(text);

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import type { ApiServices } from "../context.ts";
 import { heapGrowthLimit } from "../lib/heap-growth.ts";
 import { importJobContext } from "./job-context.ts";
-import { IMPORT_TARGETS } from "./jobs.ts";
+import { importTargetOf } from "./jobs.ts";
 import { ImportInterrupted, type ImportResult, runImport } from "./pipeline.ts";
 
 export interface ImportRunnerSettings {
@@ -208,7 +208,7 @@ export class ImportRunner {
       } else if (!existsSync(file)) {
         result = { status: "failed", errorMessage: "the uploaded file is no longer on the server; upload it again" };
       } else {
-        const target = IMPORT_TARGETS[job.resource];
+        const target = importTargetOf(this.services.resources, job);
         if (!target) throw new Error(`no import target for ${job.resource}`);
         const ctx = await importJobContext(this.services, job);
         const releaseHeap = heapGrowthLimit.hold();
@@ -262,7 +262,7 @@ export class ImportRunner {
    */
   private async refreshStatistics(jobId: string): Promise<void> {
     const job = await this.services.db.importJob.findUnique({ where: { id: jobId } });
-    const target = job && IMPORT_TARGETS[job.resource];
+    const target = job && importTargetOf(this.services.resources, job);
     if (!job || !target || job.status !== "completed" || job.mode === "dry_run") return;
     if (job.rowsCreated + job.rowsUpdated < ANALYZE_AFTER_ROWS) return;
     await this.services.db

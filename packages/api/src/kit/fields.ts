@@ -44,7 +44,7 @@ export interface FieldTraits {
   /** Lists may sort by it (an index on (organizationId, field, id) should back it). */
   sort?: boolean;
   /** Exported under this header (an import reads it back under the same name). */
-  exported?: { header: string; width?: number };
+  exported?: { header: string; width?: number; kind?: "percent" };
   /** Importable, from a column with one of these headers (besides the field's own name). */
   imported?: string[];
   /** The id of a record of another table of the organization (checked on write: NOT_FOUND otherwise). */

@@ -1,7 +1,8 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { importJobDetail, listImportErrors, listImportJobs, retryImport } from "../../imports/jobs.ts";
 import { idInput } from "../../lib/schemas.ts";
-import { permission } from "../../trpc.ts";
+import { IMPORT_PERMISSIONS } from "../../resources.ts";
+import { anyPermission } from "../../trpc.ts";
 import {
   importErrorPageOutput,
   importErrorsInput,
@@ -14,17 +15,21 @@ import {
 const tags = ["imports"];
 
 /**
- * Import jobs. A job is made by uploading a file (`POST /api/v1/leads/import`, or
- * `crm.$files.importLeads` in the typed client); these procedures follow it.
+ * Import jobs. A job is made by uploading a file (`POST /api/v1/{resource}/import`, or
+ * `crm.$files.import(resource, ...)` in the typed client); these procedures follow it.
+ *
+ * Each job is guarded by the import permission of its own resource (`<job.resource>:import`,
+ * checked by findImportJob; `list` shows only the jobs of the resources the caller may import).
+ * The gate in front lets in whoever may import any resource of the registry.
  */
 export const importsRouter = {
-  list: permission("leads:import")
+  list: anyPermission(IMPORT_PERMISSIONS)
     .meta({ openapi: { method: "GET", path: "/imports", tags, summary: "Import jobs, newest first" } })
     .input(listImportsInput)
     .output(importJobPageOutput)
     .query(({ ctx, input }) => listImportJobs(ctx.db, ctx, input)),
 
-  byId: permission("leads:import")
+  byId: anyPermission(IMPORT_PERMISSIONS)
     .meta({
       openapi: {
         method: "GET",
@@ -37,7 +42,7 @@ export const importsRouter = {
     .output(importJobDetailOutput)
     .query(({ ctx, input }) => importJobDetail(ctx.db, ctx, input.id)),
 
-  errors: permission("leads:import")
+  errors: anyPermission(IMPORT_PERMISSIONS)
     .meta({
       openapi: {
         method: "GET",
@@ -50,7 +55,7 @@ export const importsRouter = {
     .output(importErrorPageOutput)
     .query(({ ctx, input }) => listImportErrors(ctx.db, ctx, input)),
 
-  retry: permission("leads:import")
+  retry: anyPermission(IMPORT_PERMISSIONS)
     .meta({
       openapi: {
         method: "POST",

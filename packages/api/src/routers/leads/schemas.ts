@@ -90,7 +90,7 @@ const leadFields = {
   scoreBreakdown: fields.shown("json", z.array(scorePartOutput), { nullable: false }),
   conversionProbability: fields.number(
     { min: 0, max: 1 },
-    { imported: ["Conversion Probability", "Probability"], exported: { header: "Conversion Probability" } },
+    { imported: ["Conversion Probability", "Probability"], exported: { header: "Conversion Probability", kind: "percent" } },
   ),
   manualScore: fields.integer(
     { min: 0, max: 100 },
@@ -128,11 +128,11 @@ const leadFields = {
     { serverOwned: true, nullable: false, exported: { header: "Call Attempts" } },
   ),
   tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
+  isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
   notes: fields.longText(10_000, {
     exported: { header: "Notes", width: 40 },
     imported: ["Notes", "Note", "Comments", "Comment", "Description"],
   }),
-  isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
   disqualificationReason: fields.text(1000, { serverOwned: true }),
 };
 
