@@ -402,8 +402,11 @@ export function containsAny(value: unknown, ids: Iterable<string>): string[] {
 // Records of each resource
 
 export interface Fixtures {
-  /** A uuid field other than `id` resolved to a real record of `caller`'s organization. */
-  reference(caller: TestUser, field: string): Promise<string | undefined>;
+  /**
+   * A uuid field other than `id` resolved to a real record of `caller`'s organization; a field that
+   * names no resource (`primaryId`, `mergeIds`) is a record of `ownRouter`, the procedure's router.
+   */
+  reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined>;
   /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
@@ -457,7 +460,7 @@ export function createFixtures(server: TestServer): Fixtures {
       ).id,
   };
 
-  async function reference(caller: TestUser, field: string): Promise<string | undefined> {
+  async function reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined> {
     switch (field) {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
@@ -470,7 +473,7 @@ export function createFixtures(server: TestServer): Fixtures {
         return caller.orgId;
     }
     // Convention: `contactId` references a record of the `contacts` router (see resourceOfField).
-    const router = resourceOfField(field);
+    const router = resourceOfField(field) ?? ownRouter;
     if (!router || !canMake(router)) return undefined;
     try {
       return await record(router, caller);
