@@ -64,8 +64,8 @@ const contactFields = {
   primaryCompanyId: fields.id({
     description: "The contact's main company (linking a company with isPrimary sets it too).",
     references: { table: "Company", label: "Company" },
+    // Exported, not imported: the shared record writer does not check references yet (the database's composite key would refuse another organization's company as a failed job, not a refused row).
     exported: { header: "Primary Company ID", width: 38 },
-    imported: ["Primary Company ID", "Company ID"],
   }),
   street: fields.text(200, { exported: { header: "Street", width: 24 }, imported: ["Street", "Address", "Street Address"] }),
   city: fields.text(100, { exported: { header: "City", width: 16 }, imported: ["City", "Town"] }),
