@@ -199,6 +199,17 @@ export interface OwnerDeclaration<Field extends string, Filter extends string> {
   filter: Filter;
 }
 
+/** Keyword search: the trigram-indexed column, how a term is normalized to match it, and records it finds through others. */
+export interface SearchDeclaration<Column extends string> {
+  column: Column;
+  normalize(term: string): string;
+  /**
+   * The ids of records a term finds through related records (contacts of the companies whose
+   * name matches), at most `limit` of them; they are matched besides the column.
+   */
+  related?(db: Tx, ctx: OrgContext, term: string, limit: number): Promise<string[]>;
+}
+
 export interface UniqueDeclaration {
   /** The field it guards (named by a 409's issues). */
   field: string;
@@ -258,7 +269,7 @@ export interface ResourceDeclaration<
   owner?: OwnerDeclaration<OwnerField, OwnerFilter>;
   unique?: readonly UniqueDeclaration[];
   /** The trigram-indexed column keyword search reads, and how a term is normalized to match it. */
-  search?: { column: keyof Row & string; normalize(term: string): string };
+  search?: SearchDeclaration<keyof Row & string>;
   /** Sort keys besides createdAt, updatedAt and the fields marked `sort` (e.g. `name` → lastName). */
   sorts?: Record<ExtraSorts, { field: keyof Row & string; type: SortType; nullable?: boolean }>;
   /** Output fields computed by `hooks.present`. */
@@ -385,7 +396,7 @@ export interface AnyResource {
   notAudited?: readonly string[];
   owner?: { field: string; filter: string };
   unique?: readonly UniqueDeclaration[];
-  search?: { column: string; normalize(term: string): string };
+  search?: SearchDeclaration<string>;
   bulkLimit?: number;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;
   sorts: Record<string, Omit<SortSpec, "order">>;

@@ -8,8 +8,8 @@ type ContactPoints = Pick<Contact, "firstName" | "lastName" | "email" | "additio
 
 /**
  * The text `contacts.list` searches (trigram-indexed): names, emails and phones. Company names are
- * not in it: a company's rename would have to rewrite every contact's searchText; the company
- * filter (`companyId`) finds a company's contacts instead.
+ * not copied in (a rename would rewrite every contact of the company): a keyword finds the
+ * contacts of the companies it matches through contactsAtCompaniesMatching.
  */
 export function contactSearchText(contact: Partial<ContactPoints> & { firstName: string }): string {
   return searchTextOf([
@@ -81,4 +81,21 @@ export async function markPrimaryLink(tx: Tx, ctx: OrgContext, contactId: string
   if (primaryCompanyId) {
     await tx.contactCompany.updateMany({ where: { ...scope, companyId: primaryCompanyId }, data: { isPrimary: true } });
   }
+}
+
+/**
+ * The contacts linked to a live company whose search text (name, domain, website, phone) holds
+ * `term`, at most `limit`: both lookups use an index (the companies' trigram index, then the links
+ * by company).
+ */
+export async function contactsAtCompaniesMatching(db: Tx, ctx: OrgContext, term: string, limit: number): Promise<string[]> {
+  const pattern = `%${term.replace(/[\\%_]/g, "\\$&")}%`;
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT DISTINCT link."contactId" AS "id"
+    FROM "Company" company
+    JOIN "ContactCompany" link ON link."organizationId" = company."organizationId" AND link."companyId" = company."id"
+    WHERE company."organizationId" = ${ctx.org.id}::uuid AND company."deletedAt" IS NULL
+      AND company."searchText" LIKE ${pattern}
+    LIMIT ${limit}`;
+  return rows.map((row) => row.id);
 }

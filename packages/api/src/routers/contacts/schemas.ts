@@ -6,7 +6,7 @@ import { phoneSchema } from "../../lib/contact-points.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { emailField, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm } from "../../lib/search-text.ts";
-import { contactChangeColumns, linkPrimaryCompanies, newContactRow } from "./derived.ts";
+import { contactChangeColumns, contactsAtCompaniesMatching, linkPrimaryCompanies, newContactRow } from "./derived.ts";
 
 export const CONTACT_STATUSES = ["subscriber", "lead", "prospect", "customer", "churned", "other"] as const;
 
@@ -102,7 +102,7 @@ export const contacts = defineResource({
   serverOnly: ["searchText"],
   owner: { field: "ownerId", filter: "owner" },
   unique: [{ field: "email" }],
-  search: { column: "searchText", normalize: normalizeSearchTerm },
+  search: { column: "searchText", normalize: normalizeSearchTerm, related: contactsAtCompaniesMatching },
   sorts: { name: { field: "lastName", type: "string", nullable: true } },
   filters: {
     companyId: idSchema.optional().meta({ description: "Contacts of this company: its primary company, or linked to it." }),
