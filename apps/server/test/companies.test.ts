@@ -145,7 +145,7 @@ describe("a company's fields", () => {
     ["domain", "not a domain", "domain: must be a domain name (e.g. acme.com)"],
     ["domain", "ftp://acme.com", "domain: must be a domain name (e.g. acme.com)"],
     ["revenueCurrency", "usd", "revenueCurrency: must be an ISO 4217 currency code in capitals (e.g. USD, EUR)"],
-    ["country", "UK", "country: must be an ISO 3166-1 alpha-2 country code in capitals (e.g. US, GB)"],
+    ["country", "UK", "country: must be an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)"],
     [
       "size",
       "huge",

@@ -33,7 +33,6 @@ export {
   IMPORT_PERMISSIONS,
   IMPORTABLE_RESOURCE_KEYS,
   type ImportableResourceKey,
-  RECORD_DECLARATIONS,
   RESOURCES,
 } from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";

@@ -33,6 +33,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   customers:
     "Shortcuts over the companies of type customer: the same rows, the companies list's filters, and customer statistics.",
   vendors: "A shortcut over the companies of type vendor: the same rows and filters as the companies list.",
+  contacts:
+    "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };
@@ -204,6 +206,7 @@ function fileRouteOperations(): DocumentedOperation[] {
   );
 }
 
+type BulkBody = { properties?: Record<string, { items?: { $ref?: string } }> };
 type SchemaOrRef = NonNullable<NonNullable<OpenAPIObject["components"]>["schemas"]>[string];
 
 type Operation = {
@@ -255,26 +258,27 @@ export function openApiDocument(baseUrl: string) {
     if (!documented.traits.protect) operation.security = [];
     operation.responses = { ...successResponses(operation.responses), ...errorResponseRefs(errorStatusesOf(documented.traits)) };
   }
-  // Bulk rows point at their resource's create schema (see bulkRow in kit/procedures.ts): the body of `<router>.create`, named.
-  const inputComponents: Record<string, SchemaOrRef> = {};
+  // Bulk rows point at their resource's create schema (see the kit's bulkRow): the body of `<resource>.create`, named.
+  const named: Record<string, SchemaOrRef> = {};
   for (const bulk of operations.filter((operation) => operation.operationId.endsWith("_bulkCreate"))) {
     const router = bulk.operationId.slice(0, -"_bulkCreate".length);
-    const rows = operationAt(bulk)?.requestBody?.content["application/json"]?.schema as
-      | { properties?: Record<string, { items?: { $ref?: string } }> }
-      | undefined;
-    const name = rows?.properties?.[router]?.items?.$ref?.replace("#/components/schemas/", "");
+    const rows = (operationAt(bulk)?.requestBody?.content["application/json"]?.schema as BulkBody | undefined)?.properties?.[
+      router
+    ];
+    const ref = rows?.items?.$ref;
     const create = operations.find((operation) => operation.operationId === `${router}_create`);
     const createBody = create && operationAt(create)?.requestBody?.content["application/json"];
-    if (!name || !createBody) throw new Error(`the generated document has no ${router}.create body for the bulk rows to name`);
-    inputComponents[name] = createBody.schema;
-    createBody.schema = { $ref: `#/components/schemas/${name}` };
+    if (!ref || !createBody)
+      throw new Error(`the generated document has no ${router}.create body for ${router}.bulkCreate rows to name`);
+    named[ref.replace("#/components/schemas/", "")] = createBody.schema as SchemaOrRef;
+    createBody.schema = { $ref: ref };
   }
   const components = document.components ?? {};
   const { responses, headers } = errorComponents();
   // The generator's own error schemas (`error.BAD_REQUEST`, ...) are referenced no more.
   const schemas = {
     ...Object.fromEntries(Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith("error."))),
-    ...inputComponents,
+    ...named,
   };
   document.components = { ...components, schemas, responses, headers };
   document.tags = Object.entries(TAGS).map(([name, description]) => ({ name, description }));

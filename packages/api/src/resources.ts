@@ -3,12 +3,13 @@ import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
 import { companyExport, companyImport } from "./routers/companies/files.ts";
 import { companies } from "./routers/companies/schemas.ts";
+import { contacts } from "./routers/contacts/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leads } from "./routers/leads/schemas.ts";
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, companies];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies];
 
 /**
  * The one place that knows every importable and exportable resource, by router key. The file

@@ -2,6 +2,7 @@ import { apiKeysRouter } from "./routers/apiKeys/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
 import { companiesRouter } from "./routers/companies/router.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
+import { contactsRouter } from "./routers/contacts/router.ts";
 import { importsRouter } from "./routers/imports/router.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { membersRouter } from "./routers/members/router.ts";
@@ -21,6 +22,7 @@ export const appRouter = router({
   companies: companiesRouter,
   customers: customersRouter,
   vendors: vendorsRouter,
+  contacts: contactsRouter,
   imports: importsRouter,
 });
 

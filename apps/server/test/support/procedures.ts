@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { appRouter, type Permission, RECORD_DECLARATIONS, RECORD_RESOURCES } from "@crm/api";
+import { appRouter, type Permission, RECORD_RESOURCES } from "@crm/api";
 import { type CrmClient, TRPCClientError } from "@crm-api/client";
 import { z } from "zod";
 import { csvOf, importLeads } from "./imports.ts";
@@ -128,25 +128,21 @@ export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
 }
 
-/** `parentId` → companies: a reference the kit's field tables declare, by the table it names. */
-function declaredReference(field: string): string | undefined {
-  for (const resource of RECORD_DECLARATIONS) {
-    const table = resource.fields[field]?.references?.table;
-    const target = table && RECORD_DECLARATIONS.find((declaration) => declaration.table === table);
-    if (target) return target.key;
+/**
+ * The resource (router or record resource) a reference field names: `contactId` → contacts,
+ * `companyIds[0]` → companies, `primaryCompanyId` → companies (by its last word); undefined for
+ * a field that names none (`primaryId`, `mergeIds[0]`).
+ */
+export function resourceOfField(field: string): string | undefined {
+  const stem = /^(\w+?)Ids?(?:\[\d+\])?$/.exec(field)?.[1];
+  if (!stem) return undefined;
+  const known = new Set<string>([...RECORD_RESOURCES, ...routerNames()]);
+  const lastWord = stem.replace(/^.*(?=[A-Z])/, "").toLowerCase();
+  for (const word of new Set([stem, lastWord])) {
+    const name = [word, `${word}s`, word.replace(/y$/, "ies")].find((candidate) => known.has(candidate));
+    if (name) return name;
   }
   return undefined;
-}
-
-/**
- * Whether a uuid field names the records it refers to (`contactId`, `parentId`, `companyIds[0]`);
- * one that does not (`primaryId`, `mergeIds[0]`) refers to records of its procedure's own router.
- */
-function namesItsRecords(field: string): boolean {
-  const name = field.replace(/\[\d+\]$/, "");
-  const stem = /^(\w+?)Ids?$/.exec(name)?.[1];
-  const known = new Set<string>([...RECORD_RESOURCES, ...routerNames()]);
-  return declaredReference(name) !== undefined || (stem !== undefined && (known.has(stem) || known.has(`${stem}s`)));
 }
 
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
@@ -178,7 +174,7 @@ export interface GenerateOptions {
   choose?: "first" | "last";
   /** A valid value of what a `$ref` names (bulk rows refer to their resource's create input). */
   refValue?: (ref: string) => Promise<unknown>;
-  /** The router of the procedure the input is for: a uuid that names no records of its own (`primaryId`) is one of its records. */
+  /** The router of the procedure the input is for: a uuid naming no resource (`primaryId`) is one of its records. */
   ownRouter?: string;
   /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
   optional?: "omit" | "include";
@@ -225,7 +221,8 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
     case "string": {
       if (schema.format === "uuid") {
         let id = await options.reference(field);
-        if (!id && options.ownRouter && !namesItsRecords(field)) id = await options.reference(`${options.ownRouter}Id`);
+        // `primaryId`, `mergeIds`: a uuid that names no resource is a record of the procedure's own router.
+        if (!id && options.ownRouter && !resourceOfField(field)) id = await options.reference(`${options.ownRouter}Id`);
         if (!id) throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
         return id;
       }
@@ -405,8 +402,11 @@ export function containsAny(value: unknown, ids: Iterable<string>): string[] {
 // Records of each resource
 
 export interface Fixtures {
-  /** A uuid field other than `id` resolved to a real record of `caller`'s organization. */
-  reference(caller: TestUser, field: string, router?: string): Promise<string | undefined>;
+  /**
+   * A uuid field other than `id` resolved to a real record of `caller`'s organization; a field that
+   * names no resource (`primaryId`, `mergeIds`) is a record of `ownRouter`, the procedure's router.
+   */
+  reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined>;
   /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
@@ -460,8 +460,7 @@ export function createFixtures(server: TestServer): Fixtures {
       ).id,
   };
 
-  /** `router`: the router of the procedure whose input holds the field (see namesItsRecords). */
-  async function reference(caller: TestUser, field: string, router?: string): Promise<string | undefined> {
+  async function reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined> {
     switch (field) {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
@@ -473,15 +472,11 @@ export function createFixtures(server: TestServer): Fixtures {
       case "organizationId":
         return caller.orgId;
     }
-    // Convention for future resources: `contactId` references a record of the `contacts` router.
-    const resource = /^(\w+)Id$/.exec(field)?.[1];
-    const target =
-      declaredReference(field) ??
-      (resource && routerNames().find((name) => name === `${resource}s` || name === resource)) ??
-      (router && !namesItsRecords(field) ? router : undefined);
-    if (!target || !canMake(target)) return undefined;
+    // Convention: `contactId` references a record of the `contacts` router (see resourceOfField).
+    const router = resourceOfField(field) ?? ownRouter;
+    if (!router || !canMake(router)) return undefined;
     try {
-      return await record(target, caller);
+      return await record(router, caller);
     } catch (error) {
       // A caller whose role may not make the record: its call is refused at the gate before any lookup.
       if (error instanceof RefusedRecord) return randomUUID();
@@ -489,14 +484,25 @@ export function createFixtures(server: TestServer): Fixtures {
     }
   }
 
+  /**
+   * Record resources whose router is not built yet though other routers reference their records
+   * (contacts link companies): a bare row, used only while `<router>.create` does not exist.
+   */
+  const bareRecords: Record<string, (owner: TestUser) => Promise<string>> = {
+    companies: async (owner) =>
+      (await server.prisma.company.create({ data: { organizationId: owner.orgId, name: `Fixture ${uniqueSuffix()}` } })).id,
+  };
+
   function canMake(router: string): boolean {
-    return router in specialRecords || procedures.some((p) => p.path === `${router}.create`);
+    return router in specialRecords || procedures.some((p) => p.path === `${router}.create`) || router in bareRecords;
   }
 
   async function record(router: string, owner: TestUser): Promise<string> {
     const special = specialRecords[router];
     if (special) return special(owner);
     const create = procedures.find((p) => p.path === `${router}.create`);
+    const bare = bareRecords[router];
+    if (!create && bare) return bare(owner);
     if (!create) throw new Error(`no fixture makes a ${router} record: add one to specialRecords in test/support/procedures.ts`);
     const input = await generateInput(create, { reference: (field) => reference(owner, field) });
     const outcome = await callTrpc(owner.client, create, input);

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { countrySchema, currencySchema } from "../lib/codes.ts";
-import { phoneSchema, websiteSchema } from "../lib/contact-points.ts";
+import { currencySchema } from "../lib/codes.ts";
+import { phoneSchema, profileUrlSchema, websiteSchema } from "../lib/contact-points.ts";
+import { countryCodeSchema } from "../lib/countries.ts";
 import { dateTimeInput } from "../lib/dates.ts";
 import { decimalInput, decimalOutput } from "../lib/decimal.ts";
 import { domainSchema } from "../lib/domains.ts";
@@ -149,8 +150,6 @@ export const fields = {
   /** An ISO 4217 currency code (USD). */
   currency: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
     field("text", currencySchema, z.string(), options),
-  /** An ISO 3166-1 alpha-2 country code (GB). */
-  country: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", countrySchema, z.string(), options),
   /**
    * An exact decimal (a Decimal(digits, scale) column, e.g. money): written as a decimal string or
    * a number that is one, never rounded; shown as a string with `scale` decimals.
@@ -159,6 +158,12 @@ export const fields = {
     format: { digits: number; scale: number; min?: number },
     options: O = {} as O,
   ) => field("decimal", decimalInput(format), decimalOutput(format.scale), options),
+  /** A profile page on `host` or a subdomain (e.g. a LinkedIn profile), stored as an https URL. */
+  profileUrl: <const O extends FieldOptions = NoOptions>(host: string, options: O = {} as O) =>
+    field("text", profileUrlSchema(host), z.string(), options),
+  /** A country as an ISO 3166-1 alpha-2 code, upper-cased. */
+  countryCode: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("text", countryCodeSchema, z.string(), options),
   /** Lower-cased keywords (tags, interests): at most `max`, duplicates dropped. */
   keywords: <const O extends FieldOptions = NoOptions>(max: number, options: O = {} as O) =>
     field("list", keywords(max), z.array(z.string()), options, false),

@@ -149,7 +149,7 @@ export function exportableOf(resource: AnyResource, computed: ComputedExportColu
   /** The matching records, a page at a time by (createdAt, id): never all of them in memory. */
   async function* pages(ctx: OrgContext, filters: Values): AsyncGenerator<Values[]> {
     const prepared = await prepareFor(ctx.db, ctx, resource);
-    const where = recordsWhere(ctx, resource, filters, prepared);
+    const where = await recordsWhere(ctx.db, ctx, resource, filters, prepared);
     let cursor: string | undefined;
     do {
       const page = keysetPage(

@@ -81,7 +81,7 @@ export function auditable(resource: AnyResource, row: object): Values {
 // Checks of written values
 
 /** A reference to a record the organization does not have (or another organization's): NOT_FOUND naming the field. */
-function referenceNotFound(field: string, message: string): TRPCError {
+export function referenceNotFound(field: string, message: string): TRPCError {
   return fieldError("NOT_FOUND", `${field}: ${message}`, [{ path: field, message }]);
 }
 
@@ -185,6 +185,7 @@ export async function createRecord<Row extends RecordRow>(
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },
     }),
   )) as Row;
+  await resource.hooks?.afterCreate?.(tx, ctx, [row]);
   await writeAudit(tx, ctx, {
     action: options.action ?? "create",
     entityType: resource.singular,

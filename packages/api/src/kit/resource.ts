@@ -215,6 +215,17 @@ export function incompleteGroups(groups: readonly (readonly string[])[] | undefi
   return issues;
 }
 
+/** Keyword search: the trigram-indexed column, how a term is normalized to match it, and records it finds through others. */
+export interface SearchDeclaration<Column extends string> {
+  column: Column;
+  normalize(term: string): string;
+  /**
+   * The ids of records a term finds through related records (contacts of the companies whose
+   * name matches), at most `limit` of them; they are matched besides the column.
+   */
+  related?(db: Tx, ctx: OrgContext, term: string, limit: number): Promise<string[]>;
+}
+
 export interface UniqueDeclaration {
   /** The field it guards (named by a 409's issues). */
   field: string;
@@ -236,6 +247,8 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
   patchColumns?(before: Row, patch: Patch): Record<string, unknown>;
   /** The columns an update writes, from the row and its changes (derived columns kept in step). */
   changeColumns?(tx: Tx, ctx: OrgContext, before: Row, changes: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** After new rows are written (create, bulk create), in the same transaction: rows of other tables that follow from them. */
+  afterCreate?(tx: Tx, ctx: OrgContext, rows: Row[]): Promise<void>;
   /** The row as the API shows it (computed fields added). */
   present?(row: Row, prepared: Prepared, now: number): Record<string, unknown>;
   /** Conditions of the resource's own filters. */
@@ -274,7 +287,7 @@ export interface ResourceDeclaration<
   /** Groups of fields that have values together or not at all (see incompleteGroups). */
   together?: readonly (readonly (keyof F & string)[])[];
   /** The trigram-indexed column keyword search reads, and how a term is normalized to match it. */
-  search?: { column: keyof Row & string; normalize(term: string): string };
+  search?: SearchDeclaration<keyof Row & string>;
   /** Sort keys besides createdAt, updatedAt and the fields marked `sort` (e.g. `name` → lastName). */
   sorts?: Record<ExtraSorts, { field: keyof Row & string; type: SortType; nullable?: boolean }>;
   /** Output fields computed by `hooks.present`. */
@@ -404,7 +417,7 @@ export interface AnyResource {
   owner?: { field: string; filter: string };
   unique?: readonly UniqueDeclaration[];
   together?: readonly (readonly string[])[];
-  search?: { column: string; normalize(term: string): string };
+  search?: SearchDeclaration<string>;
   bulkLimit?: number;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;
   sorts: Record<string, Omit<SortSpec, "order">>;

@@ -3,8 +3,11 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { presentRecord } from "../../kit/list.ts";
 import { mergeInput, mergeOutput } from "../../kit/merge.ts";
 import { pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
+import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { contactsOfCompany, linkContactToCompany, unlinkContactFromCompany } from "../contacts/company-links.ts";
+import { companyContactOutput, linkOutput, unlinkOutput } from "../contacts/schemas.ts";
 import { setCompanyActive } from "./actions.ts";
 import { companyDuplicates } from "./duplicates.ts";
 import { mergeCompanies } from "./merge.ts";
@@ -14,7 +17,10 @@ import {
   companyDuplicatesOutput,
   companyFilterInput,
   companyOutput,
+  companyPageInput,
   companyStatsOutput,
+  linkContactInput,
+  unlinkContactInput,
 } from "./schemas.ts";
 import { companyStats } from "./stats.ts";
 
@@ -70,6 +76,41 @@ export const companiesRouter = staticRoutesFirst({
     .input(mergeInput)
     .output(mergeOutput(companyOutput))
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => mergeCompanies(tx, ctx, input), { timeout: 60_000 }) as never),
+
+  contacts: resourceAction(companies, "read", {
+    method: "GET",
+    path: "/{id}/contacts",
+    summary: "The contacts of a company (linked to it, or with it as primary company), with their role",
+  })
+    .input(companyPageInput)
+    .output(pageOutputSchema(companyContactOutput))
+    .query(({ ctx, input }) => contactsOfCompany(ctx.db, ctx, { ...input, companyId: input.id }) as never),
+
+  linkContact: resourceAction(companies, "write", {
+    method: "POST",
+    path: "/{id}/contacts/{contactId}",
+    summary:
+      "Link a contact to the company, with a role and whether it is the contact's primary company (linking again updates them)",
+  })
+    .input(linkContactInput)
+    .output(linkOutput)
+    .mutation(({ ctx, input }) => {
+      const { id, ...change } = input;
+      return ctx.db.$transaction((tx) => linkContactToCompany(tx, ctx, { companyId: id, ...change }, "company"));
+    }),
+
+  unlinkContact: resourceAction(companies, "write", {
+    method: "DELETE",
+    path: "/{id}/contacts/{contactId}",
+    summary: "Unlink a contact from the company (it stops being the contact's primary company too)",
+  })
+    .input(unlinkContactInput)
+    .output(unlinkOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.db.$transaction((tx) =>
+        unlinkContactFromCompany(tx, ctx, { contactId: input.contactId, companyId: input.id }, "company"),
+      ),
+    ),
 
   activate: resourceAction(companies, "write", { method: "POST", path: "/{id}/activate", summary: "Activate a company" })
     .input(idInput)

@@ -2,7 +2,8 @@ import type { Company } from "@crm/db";
 import { z } from "zod";
 import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
-import { idSchema, timestamp } from "../../lib/schemas.ts";
+import { pageInputShape } from "../../lib/pagination.ts";
+import { idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm } from "../leads/search-text.ts";
 import { checkParent } from "./hierarchy.ts";
 import { clearReferencesTo } from "./purge.ts";
@@ -70,7 +71,7 @@ const companyFields = {
   city: fields.text(100, { exported: { header: "City" }, imported: ["City", "Town"] }),
   region: fields.text(100, { exported: { header: "Region" }, imported: ["Region", "State", "Province", "County"] }),
   postalCode: fields.text(20, { exported: { header: "Postal Code" }, imported: ["Postal Code", "Postcode", "ZIP", "Zip Code"] }),
-  country: fields.country({ exported: { header: "Country" }, imported: ["Country", "Country Code"] }),
+  country: fields.countryCode({ exported: { header: "Country" }, imported: ["Country", "Country Code"] }),
   tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
   ownerId: fields.id({
     description: "The member who owns the company; null for nobody.",
@@ -125,6 +126,18 @@ export const companyStatsOutput = z.object({
   byIndustry: counts.meta({ description: "Companies per industry; those without one under `(none)`." }),
   bySize: counts.meta({ description: "Companies per size band; those without one under `(none)`." }),
 });
+
+export const companyPageInput = z.strictObject({ id: idSchema, ...pageInputShape });
+export const linkContactInput = z.strictObject({
+  id: idSchema,
+  contactId: idSchema,
+  role: text(100).nullable().optional().meta({ description: 'What the contact is at the company, e.g. "decision maker".' }),
+  isPrimary: z
+    .boolean()
+    .optional()
+    .meta({ description: "Make the company the contact's primary company; false leaves it a plain link." }),
+});
+export const unlinkContactInput = z.strictObject({ id: idSchema, contactId: idSchema });
 
 export const companyDuplicatesInput = z.strictObject({
   id: idSchema,

@@ -10,8 +10,8 @@ const NONE = "(none)";
 const MONTHS = 12;
 
 /** The companies the filters select, as a where clause (list, stats and the customer and vendor shortcuts). */
-export function companiesWhere(ctx: OrgContext, filters: Partial<CompanyFilterInput>): Where {
-  return recordsWhere(ctx, companies, filters, undefined) as Where;
+export async function companiesWhere(db: Tx, ctx: OrgContext, filters: Partial<CompanyFilterInput>): Promise<Where> {
+  return (await recordsWhere(db, ctx, companies, filters, undefined)) as Where;
 }
 
 async function countsBy(db: Tx, where: Where, column: "industry" | "size", known: readonly string[] = []) {
@@ -23,7 +23,7 @@ async function countsBy(db: Tx, where: Where, column: "industry" | "size", known
 
 /** Company statistics over the companies the filters select, all counted by the database. */
 export async function companyStats(db: Tx, ctx: OrgContext, filters: CompanyFilterInput) {
-  const where = companiesWhere(ctx, filters);
+  const where = await companiesWhere(db, ctx, filters);
   const [total, active, byType, byIndustry, bySize] = await Promise.all([
     db.company.count({ where }),
     db.company.count({ where: { AND: [where, { isActive: true }] } }),
@@ -47,7 +47,7 @@ function startOfMonth(date: Date, monthsBack = 0): Date {
 
 /** Seed 003's customer statistics, over the companies of type customer the filters select. */
 export async function customerStats(db: Tx, ctx: OrgContext, filters: Partial<CompanyFilterInput>) {
-  const where = companiesWhere(ctx, { ...filters, types: ["customer"], typesMatch: "any" as const });
+  const where = await companiesWhere(db, ctx, { ...filters, types: ["customer"], typesMatch: "any" as const });
   const now = new Date();
   const months = Array.from({ length: MONTHS }, (_, i) => startOfMonth(now, MONTHS - 1 - i));
   const [total, active, byIndustry, monthly] = await Promise.all([
