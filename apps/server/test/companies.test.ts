@@ -323,7 +323,11 @@ describe("references", () => {
       action: "update",
       changes: [{ field: "parentId", before: parent.id, after: null }],
     });
-    expect((await server.prisma.contact.findUniqueOrThrow({ where: { id: contact.id } })).primaryCompanyId).toBeNull();
+    expect((await owner.client.contacts.byId.query({ id: contact.id })).primaryCompanyId).toBeNull();
+    expect((await owner.client.contacts.history.query({ id: contact.id })).items[0]).toMatchObject({
+      action: "update",
+      changes: [{ field: "primaryCompanyId", before: parent.id, after: null }],
+    });
     expect(await server.prisma.contactCompany.count({ where: { companyId: parent.id } })).toBe(0);
     const audit = await server.prisma.auditLog.findFirst({ where: { entityId: parent.id, action: "purge" } });
     expect(audit?.entityType).toBe("company");
@@ -701,5 +705,68 @@ describe("import and export", () => {
     expect(text).toContain("Acme Inc");
     expect(text).toContain("12345678901234.56");
     expect(text).not.toContain("Initech");
+  });
+});
+
+describe("a company's contacts", () => {
+  it("links, lists and unlinks contacts from the company's side, audited on the contact", async () => {
+    const org = await freshOrganization("Links");
+    const company = await org.client.companies.create.mutate({ name: "Hooli" });
+    const gavin = await org.client.contacts.create.mutate({ firstName: "Gavin", lastName: "Belson" });
+    const richard = await org.client.contacts.create.mutate({ firstName: "Richard", lastName: "Hendricks" });
+
+    const linked = await server.rest("POST", `/companies/${company.id}/contacts/${gavin.id}`, {
+      token: org.token(),
+      body: { role: "CEO", isPrimary: true },
+    });
+    expect(linked).toMatchObject({
+      status: 200,
+      body: { contactId: gavin.id, companyId: company.id, role: "CEO", isPrimary: true },
+    });
+    await org.client.companies.linkContact.mutate({ id: company.id, contactId: richard.id, role: "decision maker" });
+    expect((await org.client.contacts.byId.query({ id: gavin.id })).primaryCompanyId).toBe(company.id);
+
+    const listed = await org.client.companies.contacts.query({ id: company.id });
+    expect(
+      listed.items
+        .map((item) => [item.contact.id, item.role, item.isPrimary])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual(
+      [
+        [gavin.id, "CEO", true],
+        [richard.id, "decision maker", false],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+
+    const unlinked = await server.rest("DELETE", `/companies/${company.id}/contacts/${gavin.id}`, { token: org.token() });
+    expect(unlinked).toMatchObject({ status: 200, body: { unlinked: true } });
+    expect((await org.client.contacts.byId.query({ id: gavin.id })).primaryCompanyId).toBeNull();
+    expect((await org.client.companies.contacts.query({ id: company.id })).items.map((item) => item.contact.id)).toEqual([
+      richard.id,
+    ]);
+    expect((await org.client.contacts.history.query({ id: gavin.id })).items.map((entry) => entry.action).slice(0, 2)).toEqual([
+      "unlink",
+      "link",
+    ]);
+  });
+
+  it("another organization's contact is NOT_FOUND naming contactId; another organization's company is NOT_FOUND", async () => {
+    const org = await freshOrganization("Foreign links");
+    const company = await org.client.companies.create.mutate({ name: "Pied Piper" });
+    const foreignContact = await stranger.client.contacts.create.mutate({ firstName: "Erlich" });
+    expect(await failure(org.client.companies.linkContact.mutate({ id: company.id, contactId: foreignContact.id }))).toEqual({
+      code: "NOT_FOUND",
+      httpStatus: 404,
+      message: "contactId: Contact not found",
+    });
+    const foreignCompany = await newCompany({}, stranger);
+    const mine = await org.client.contacts.create.mutate({ firstName: "Jared" });
+    expect(await failure(org.client.companies.linkContact.mutate({ id: foreignCompany.id, contactId: mine.id }))).toEqual({
+      code: "NOT_FOUND",
+      httpStatus: 404,
+      message: "Company not found",
+    });
+    expect(await failure(org.client.companies.contacts.query({ id: foreignCompany.id }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await server.prisma.contactCompany.count({ where: { contactId: { in: [foreignContact.id, mine.id] } } })).toBe(0);
   });
 });

@@ -1,16 +1,17 @@
-import type { Company, Prisma } from "@crm/db";
+import type { Company, Contact, Prisma } from "@crm/db";
 import { writeRecords } from "../../kit/bulk.ts";
 import { lockRecords } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { contacts } from "../contacts/schemas.ts";
 import { companies } from "./schemas.ts";
 
 type Tx = Prisma.TransactionClient;
 
 /**
  * Before a company is deleted for good, what points at it lets go (the foreign keys are NO ACTION):
- * its subsidiaries lose their parent and the companies merged into it their pointer (both audited
- * as updates of those companies), contacts lose it as their primary company. Its contact links go
- * with it (ON DELETE CASCADE).
+ * its subsidiaries lose their parent, the companies merged into it their pointer, contacts their
+ * primary company (each audited as an update of that record). Its contact links go with it
+ * (ON DELETE CASCADE).
  */
 export async function clearReferencesTo(tx: Tx, ctx: OrgContext, companyId: string): Promise<void> {
   for (const column of ["parentId", "mergedIntoId"] as const) {
@@ -27,8 +28,17 @@ export async function clearReferencesTo(tx: Tx, ctx: OrgContext, companyId: stri
     );
     await writeRecords(tx, ctx, companies, locked, { [column]: null }, "update");
   }
-  await tx.contact.updateMany({
+  const primaryOf = await tx.contact.findMany({
     where: { organizationId: ctx.org.id, primaryCompanyId: companyId },
-    data: { primaryCompanyId: null, updatedById: ctx.actor.userId },
+    select: { id: true },
   });
+  if (primaryOf.length) {
+    const locked = await lockRecords<Contact>(
+      tx,
+      ctx,
+      contacts,
+      primaryOf.map((row) => row.id),
+    );
+    await writeRecords(tx, ctx, contacts, locked, { primaryCompanyId: null }, "update");
+  }
 }

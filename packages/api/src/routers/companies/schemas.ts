@@ -4,7 +4,7 @@ import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { idSchema, text, timestamp } from "../../lib/schemas.ts";
-import { normalizeSearchTerm } from "../leads/search-text.ts";
+import { normalizeSearchTerm } from "../../lib/search-text.ts";
 import { checkParent } from "./hierarchy.ts";
 import { clearReferencesTo } from "./purge.ts";
 import { companySearchText } from "./search-text.ts";

@@ -1,3 +1,5 @@
+import { searchTextOf } from "../../lib/search-text.ts";
+
 /** The text `companies.list` searches (trigram-indexed): name, domain, website and phone, lower-cased. */
 export function companySearchText(company: {
   name: string;
@@ -5,8 +7,5 @@ export function companySearchText(company: {
   website?: string | null;
   phone?: string | null;
 }): string {
-  return [company.name, company.domain, company.website, company.phone]
-    .filter((part) => part !== null && part !== undefined && part !== "")
-    .join(" ")
-    .toLowerCase();
+  return searchTextOf([company.name, company.domain, company.website, company.phone]);
 }
