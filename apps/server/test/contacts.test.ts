@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** Companies have no router on this branch's base: they are rows of the organization, made directly. */
+/** A plain company row of the organization, made directly: these tests are about contacts. */
 async function company(user: TestUser, name: string) {
   return server.prisma.company.create({ data: { organizationId: user.orgId, name } });
 }
@@ -279,6 +279,25 @@ describe("contacts and companies", () => {
       [acme.id, false],
       [globex.id, true],
     ]);
+  });
+});
+
+describe("keyword search reaches companies", () => {
+  it("finds a contact by the name or domain of a company it is linked to, and a company's rename follows at once", async () => {
+    const acme = await owner.client.companies.create.mutate({ name: "Zanzibar Widgets", domain: "zw-trading.example" });
+    const linked = await owner.client.contacts.create.mutate({ firstName: "Linked", primaryCompanyId: acme.id });
+    const other = await owner.client.contacts.create.mutate({ firstName: "Zanzibar", lastName: "Named" });
+    await owner.client.contacts.create.mutate({ firstName: "Unrelated" });
+    const found = async (search: string) =>
+      (await owner.client.contacts.list.query({ search, limit: 100 })).items.map((contact) => contact.id).sort();
+
+    expect(await found("zanzibar")).toEqual([linked.id, other.id].sort());
+    expect(await found("zw-trading.example")).toEqual([linked.id]);
+    await owner.client.companies.update.mutate({ id: acme.id, name: "Quixotic Gears" });
+    expect(await found("quixotic")).toEqual([linked.id]);
+    expect(await found("zanzibar")).toEqual([other.id]);
+    const rest = await server.rest("GET", "/contacts?search=quixotic", { token: owner.token() });
+    expect(rest.body.items.map((contact: { id: string }) => contact.id)).toEqual([linked.id]);
   });
 });
 
