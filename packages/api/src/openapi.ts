@@ -236,7 +236,7 @@ export function openApiDocument(baseUrl: string) {
   const document = generateOpenApiDocument(appRouter, {
     title: API_TITLE,
     description:
-      "The CRM's tRPC procedures as REST over JSON: organizations, members, roles, users, API keys, leads and their imports and exports.\n\n" +
+      "The CRM's tRPC procedures as REST over JSON: organizations, members, roles, users, API keys, leads, contacts, companies (customers and vendors) and their imports and exports.\n\n" +
       "Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `POST /auth/login` (or `/auth/signup`), " +
       "renewed with `POST /auth/refresh`, or an API key (`crm_...`). Every record belongs to the organization of the credential.\n\n" +
       "Errors are `{ code, message, issues?, requestId }` with the matching HTTP status; `429` and `503` come with `Retry-After`.",
