@@ -144,8 +144,11 @@ describe("the gate comes first", () => {
       const viaTrpc = await callTrpc(callers[role].client, info, invalid);
       if (viaTrpc.code !== "FORBIDDEN") mismatches.push(`${info.path} as ${role} via tRPC: ${viaTrpc.code} ${viaTrpc.message}`);
       if (info.openapi) {
-        const pathParameter = info.idField === "id" ? { id: "not-a-uuid" } : {};
-        const viaRest = await callRest(server, callers[role].token(), info, { ...pathParameter, ...invalid });
+        // Every path parameter (`{id}`, `{companyId}`) is invalid too.
+        const pathParameters = Object.fromEntries(
+          [...info.openapi.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name as string, "not-a-uuid"]),
+        );
+        const viaRest = await callRest(server, callers[role].token(), info, { ...pathParameters, ...invalid });
         if (viaRest.status !== 403) mismatches.push(`${info.path} as ${role} via REST: ${viaRest.status} ${viaRest.message}`);
       }
     }

@@ -180,7 +180,7 @@ describe("a reference to another organization's record reads as not found", () =
   it.each(referencing)(
     "%s: org B naming org A's record is NOT_FOUND (tRPC and REST), nothing written",
     async (_name, info, reference) => {
-      const foreign = await fixtures.reference(ownerA, reference.field);
+      const foreign = await fixtures.reference(ownerA, reference.field, info.router);
       if (!foreign)
         throw new Error(
           `${info.path}: no fixture makes a record for ${reference.field} (see reference() in test/support/procedures.ts)`,

@@ -12,7 +12,6 @@ import {
 import type { FileResource, ResourceRegistry } from "./resource-registry.ts";
 import { RESOURCES } from "./resources.ts";
 import { appRouter } from "./root.ts";
-import { LEAD_INPUT_COMPONENT } from "./routers/leads/schemas.ts";
 
 export const API_TITLE = "CRM API";
 
@@ -29,6 +28,13 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   users: "The users of the organization.",
   apiKeys: "API keys for services: a role of the organization, a secret shown once.",
   leads: "Leads: search, filters, scoring, bulk tools, notes, calls, history, import and export.",
+  companies:
+    "Companies (customers, vendors, partners, prospects): search, filters, hierarchy, duplicates, activation, bulk tools, history.",
+  customers:
+    "Shortcuts over the companies of type customer: the same rows, the companies list's filters, and customer statistics.",
+  vendors: "A shortcut over the companies of type vendor: the same rows and filters as the companies list.",
+  contacts:
+    "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };
@@ -200,6 +206,7 @@ function fileRouteOperations(): DocumentedOperation[] {
   );
 }
 
+type BulkBody = { properties?: Record<string, { items?: { $ref?: string } }> };
 type SchemaOrRef = NonNullable<NonNullable<OpenAPIObject["components"]>["schemas"]>[string];
 
 type Operation = {
@@ -229,7 +236,7 @@ export function openApiDocument(baseUrl: string) {
   const document = generateOpenApiDocument(appRouter, {
     title: API_TITLE,
     description:
-      "The CRM's tRPC procedures as REST over JSON: organizations, members, roles, users, API keys, leads and their imports and exports.\n\n" +
+      "The CRM's tRPC procedures as REST over JSON: organizations, members, roles, users, API keys, leads, contacts, companies (customers and vendors) and their imports and exports.\n\n" +
       "Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `POST /auth/login` (or `/auth/signup`), " +
       "renewed with `POST /auth/refresh`, or an API key (`crm_...`). Every record belongs to the organization of the credential.\n\n" +
       "Errors are `{ code, message, issues?, requestId }` with the matching HTTP status; `429` and `503` come with `Retry-After`.",
@@ -251,18 +258,27 @@ export function openApiDocument(baseUrl: string) {
     if (!documented.traits.protect) operation.security = [];
     operation.responses = { ...successResponses(operation.responses), ...errorResponseRefs(errorStatusesOf(documented.traits)) };
   }
-  // Bulk rows point at the create-lead schema (see bulkCreateInput): the body of leads.create, named.
-  const createLead = operations.find((operation) => operation.operationId === "leads_create");
-  const createLeadBody = createLead && operationAt(createLead)?.requestBody?.content["application/json"];
-  if (!createLeadBody) throw new Error("the generated document has no leads.create body to name");
-  const leadInput = createLeadBody.schema;
-  createLeadBody.schema = { $ref: `#/components/schemas/${LEAD_INPUT_COMPONENT}` };
+  // Bulk rows point at their resource's create schema (see the kit's bulkRow): the body of `<resource>.create`, named.
+  const named: Record<string, SchemaOrRef> = {};
+  for (const bulk of operations.filter((operation) => operation.operationId.endsWith("_bulkCreate"))) {
+    const router = bulk.operationId.slice(0, -"_bulkCreate".length);
+    const rows = (operationAt(bulk)?.requestBody?.content["application/json"]?.schema as BulkBody | undefined)?.properties?.[
+      router
+    ];
+    const ref = rows?.items?.$ref;
+    const create = operations.find((operation) => operation.operationId === `${router}_create`);
+    const createBody = create && operationAt(create)?.requestBody?.content["application/json"];
+    if (!ref || !createBody)
+      throw new Error(`the generated document has no ${router}.create body for ${router}.bulkCreate rows to name`);
+    named[ref.replace("#/components/schemas/", "")] = createBody.schema as SchemaOrRef;
+    createBody.schema = { $ref: ref };
+  }
   const components = document.components ?? {};
   const { responses, headers } = errorComponents();
   // The generator's own error schemas (`error.BAD_REQUEST`, ...) are referenced no more.
   const schemas = {
     ...Object.fromEntries(Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith("error."))),
-    [LEAD_INPUT_COMPONENT]: leadInput,
+    ...named,
   };
   document.components = { ...components, schemas, responses, headers };
   document.tags = Object.entries(TAGS).map(([name, description]) => ({ name, description }));

@@ -1,20 +1,45 @@
 import type { AnyResource } from "./kit/resource.ts";
 import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
+import { companyExport, companyImport } from "./routers/companies/files.ts";
+import { companiesRouter } from "./routers/companies/router.ts";
+import { companies } from "./routers/companies/schemas.ts";
+import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
+import { contactExport, contactImport } from "./routers/contacts/files.ts";
+import { contactsRouter } from "./routers/contacts/router.ts";
+import { contacts } from "./routers/contacts/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
+import { leadsRouter } from "./routers/leads/router.ts";
 import { leads } from "./routers/leads/schemas.ts";
 
+/**
+ * The composition file: the only module that knows every record resource. The app router takes
+ * their routers from here, the registry tests their declarations, the file routes their imports
+ * and exports.
+ */
+
+/** The routers of the record resources (and the shortcuts over them), as the app router mounts them. */
+export const RESOURCE_ROUTERS = {
+  leads: leadsRouter,
+  contacts: contactsRouter,
+  companies: companiesRouter,
+  customers: customersRouter,
+  vendors: vendorsRouter,
+};
+
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies];
 
 /**
- * The one place that knows every importable and exportable resource, by router key. The file
- * routes, their OpenAPI operations, the typed client's `$files.import/export`, the import jobs'
- * permissions and the runner all follow from it.
+ * Every importable and exportable resource, by router key. The file routes, their OpenAPI
+ * operations, the typed client's `$files.import/export`, the import jobs' permissions and the
+ * runner all follow from it.
  */
 export const RESOURCES = {
   leads: { label: "leads", import: leadImport, export: leadExport },
+  contacts: { label: "contacts", import: contactImport, export: contactExport },
+  companies: { label: "companies", import: companyImport, export: companyExport },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

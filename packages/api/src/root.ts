@@ -1,7 +1,7 @@
+import { RESOURCE_ROUTERS } from "./resources.ts";
 import { apiKeysRouter } from "./routers/apiKeys/router.ts";
 import { authRouter } from "./routers/auth/router.ts";
 import { importsRouter } from "./routers/imports/router.ts";
-import { leadsRouter } from "./routers/leads/router.ts";
 import { membersRouter } from "./routers/members/router.ts";
 import { organizationsRouter } from "./routers/organizations/router.ts";
 import { rolesRouter } from "./routers/roles/router.ts";
@@ -15,7 +15,7 @@ export const appRouter = router({
   roles: rolesRouter,
   users: usersRouter,
   apiKeys: apiKeysRouter,
-  leads: leadsRouter,
+  ...RESOURCE_ROUTERS,
   imports: importsRouter,
 });
 

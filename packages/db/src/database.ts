@@ -144,6 +144,22 @@ function openPostgres(url: string, poolOptions: Required<PoolOptions>): Database
   };
 }
 
+/** A PostgreSQL array literal of text items: `{"a","b \\"c\\""}`. */
+function arrayLiteral(items: unknown[]): string {
+  return `{${items.map((item) => (item === null || item === undefined ? "NULL" : `"${String(item).replace(/[\\"]/g, "\\$&")}"`)).join(",")}}`;
+}
+
+/**
+ * PGlite serializes a parameter of a type it has no serializer for with `toString()`, so an array
+ * of enum values (`"types" && $1`) reaches PostgreSQL as `customer,vendor`, a malformed array
+ * literal. The array types of the database's enums get a serializer (again after each migration,
+ * which may create enums).
+ */
+async function serializeEnumArrays(pglite: PGlite): Promise<void> {
+  const { rows } = await pglite.query<{ oid: number }>(`SELECT "typarray" AS "oid" FROM "pg_type" WHERE "typtype" = 'e'`);
+  for (const { oid } of rows) pglite.serializers[oid] = (value) => (Array.isArray(value) ? arrayLiteral(value) : String(value));
+}
+
 async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Database> {
   let unlock = () => {};
   let directory: string | undefined;
@@ -154,11 +170,16 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
   }
   try {
     const pglite = await PGlite.create({ dataDir: directory, extensions: { pg_trgm }, loadDataDir });
+    await serializeEnumArrays(pglite);
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
     return {
       kind: "pglite",
       prisma,
-      migrate: () => applyMigrations(pgliteConnection(pglite)),
+      async migrate() {
+        const report = await applyMigrations(pgliteConnection(pglite));
+        await serializeEnumArrays(pglite);
+        return report;
+      },
       async ping() {
         await pglite.query("SELECT 1");
       },

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { appRouter, type Permission } from "@crm/api";
+import { randomBytes, randomUUID } from "node:crypto";
+import { appRouter, type Permission, RECORD_RESOURCES } from "@crm/api";
 import { type CrmClient, TRPCClientError } from "@crm-api/client";
 import { z } from "zod";
 import { csvOf, importLeads } from "./imports.ts";
@@ -128,6 +128,23 @@ export function routerNames(): string[] {
   return [...new Set(procedures.map((p) => p.router))];
 }
 
+/**
+ * The resource (router or record resource) a reference field names: `contactId` → contacts,
+ * `companyIds[0]` → companies, `primaryCompanyId` → companies (by its last word); undefined for
+ * a field that names none (`primaryId`, `mergeIds[0]`).
+ */
+export function resourceOfField(field: string): string | undefined {
+  const stem = /^(\w+?)Ids?(?:\[\d+\])?$/.exec(field)?.[1];
+  if (!stem) return undefined;
+  const known = new Set<string>([...RECORD_RESOURCES, ...routerNames()]);
+  const lastWord = stem.replace(/^.*(?=[A-Z])/, "").toLowerCase();
+  for (const word of new Set([stem, lastWord])) {
+    const name = [word, `${word}s`, word.replace(/y$/, "ies")].find((candidate) => known.has(candidate));
+    if (name) return name;
+  }
+  return undefined;
+}
+
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
 export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
   if (info.idField === "ids") return { ids };
@@ -157,12 +174,17 @@ export interface GenerateOptions {
   choose?: "first" | "last";
   /** A valid value of what a `$ref` names (bulk rows refer to their resource's create input). */
   refValue?: (ref: string) => Promise<unknown>;
+  /** The router of the procedure the input is for: a uuid naming no resource (`primaryId`) is one of its records. */
+  ownRouter?: string;
   /** `omit`: only required fields (minimal input). `include`: also every optional field that can be generated. */
   optional?: "omit" | "include";
   reference: ReferenceResolver;
 }
 
 class CannotGenerate extends Error {}
+
+/** The caller's role may not make a record of that router. */
+class RefusedRecord extends Error {}
 
 function stringCandidates(schema: JsonSchema): string[] {
   const unique = uniqueSuffix();
@@ -198,7 +220,9 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
   switch (schema.type) {
     case "string": {
       if (schema.format === "uuid") {
-        const id = await options.reference(field);
+        let id = await options.reference(field);
+        // `primaryId`, `mergeIds`: a uuid that names no resource is a record of the procedure's own router.
+        if (!id && options.ownRouter && !resourceOfField(field)) id = await options.reference(`${options.ownRouter}Id`);
         if (!id) throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
         return id;
       }
@@ -266,7 +290,7 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
       return generateInput(create, { ...options, values: undefined });
     });
   try {
-    input = await generateObject("", info.schema, { ...options, refValue });
+    input = await generateObject("", info.schema, { ...options, refValue, ownRouter: info.router });
   } catch (error) {
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
@@ -378,8 +402,11 @@ export function containsAny(value: unknown, ids: Iterable<string>): string[] {
 // Records of each resource
 
 export interface Fixtures {
-  /** A uuid field other than `id` resolved to a real record of `caller`'s organization. */
-  reference(caller: TestUser, field: string): Promise<string | undefined>;
+  /**
+   * A uuid field other than `id` resolved to a real record of `caller`'s organization; a field that
+   * names no resource (`primaryId`, `mergeIds`) is a record of `ownRouter`, the procedure's router.
+   */
+  reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined>;
   /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
@@ -433,34 +460,53 @@ export function createFixtures(server: TestServer): Fixtures {
       ).id,
   };
 
-  async function reference(caller: TestUser, field: string): Promise<string | undefined> {
+  async function reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined> {
     switch (field) {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
         return builtInRole(caller.orgId, "viewer");
       case "assignedToId":
+      case "ownerId":
       case "userId":
         return caller.userId;
       case "organizationId":
         return caller.orgId;
     }
-    // Convention for future resources: `contactId` references a record of the `contacts` router.
-    const resource = /^(\w+)Id$/.exec(field)?.[1];
-    const router = resource && routerNames().find((name) => name === `${resource}s` || name === resource);
-    return router && canMake(router) ? record(router, caller) : undefined;
+    // Convention: `contactId` references a record of the `contacts` router (see resourceOfField).
+    const router = resourceOfField(field) ?? ownRouter;
+    if (!router || !canMake(router)) return undefined;
+    try {
+      return await record(router, caller);
+    } catch (error) {
+      // A caller whose role may not make the record: its call is refused at the gate before any lookup.
+      if (error instanceof RefusedRecord) return randomUUID();
+      throw error;
+    }
   }
 
+  /**
+   * Record resources whose router is not built yet though other routers reference their records
+   * (contacts link companies): a bare row, used only while `<router>.create` does not exist.
+   */
+  const bareRecords: Record<string, (owner: TestUser) => Promise<string>> = {
+    companies: async (owner) =>
+      (await server.prisma.company.create({ data: { organizationId: owner.orgId, name: `Fixture ${uniqueSuffix()}` } })).id,
+  };
+
   function canMake(router: string): boolean {
-    return router in specialRecords || procedures.some((p) => p.path === `${router}.create`);
+    return router in specialRecords || procedures.some((p) => p.path === `${router}.create`) || router in bareRecords;
   }
 
   async function record(router: string, owner: TestUser): Promise<string> {
     const special = specialRecords[router];
     if (special) return special(owner);
     const create = procedures.find((p) => p.path === `${router}.create`);
+    const bare = bareRecords[router];
+    if (!create && bare) return bare(owner);
     if (!create) throw new Error(`no fixture makes a ${router} record: add one to specialRecords in test/support/procedures.ts`);
     const input = await generateInput(create, { reference: (field) => reference(owner, field) });
     const outcome = await callTrpc(owner.client, create, input);
+    if (outcome.code === "FORBIDDEN") throw new RefusedRecord(`${create.path}: ${outcome.message}`);
     const id = (outcome.data as { id?: unknown } | undefined)?.id;
     if (outcome.code !== "OK" || typeof id !== "string") {
       throw new Error(`${create.path} with ${JSON.stringify(input)} did not make a record: ${outcome.code} ${outcome.message}`);

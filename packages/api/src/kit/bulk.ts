@@ -208,6 +208,7 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
     });
   }
   const created = toCreate.length ? await resource.model(tx).createManyAndReturn({ data: toCreate.map((row) => row.data) }) : [];
+  if (created.length) await resource.hooks?.afterCreate?.(tx, ctx, created);
   created.forEach((row, position) => {
     results.push({ index: (toCreate[position] as { index: number }).index, status: "created", id: row.id });
   });

@@ -1,6 +1,10 @@
 import { z } from "zod";
-import { phoneSchema, websiteSchema } from "../lib/contact-points.ts";
+import { currencySchema } from "../lib/codes.ts";
+import { phoneSchema, profileUrlSchema, websiteSchema } from "../lib/contact-points.ts";
+import { countryCodeSchema } from "../lib/countries.ts";
 import { dateTimeInput } from "../lib/dates.ts";
+import { decimalInput, decimalOutput } from "../lib/decimal.ts";
+import { domainSchema } from "../lib/domains.ts";
 import { emailField, idSchema, text, timestamp } from "../lib/schemas.ts";
 
 /**
@@ -87,14 +91,20 @@ type FlagsOf<O, DefaultNullable extends boolean = true> = {
   filter: O extends { filter: infer Kind extends FilterKind } ? Kind : undefined;
 };
 
-function field<In extends z.ZodType, Out extends z.ZodType, const O extends FieldOptions, N extends boolean = true>(
-  kind: ValueKind,
+function field<
+  K extends ValueKind,
+  In extends z.ZodType,
+  Out extends z.ZodType,
+  const O extends FieldOptions,
+  N extends boolean = true,
+>(
+  kind: K,
   input: In,
   output: Out,
   options: O,
   defaultNullable: N = true as N,
   values?: readonly string[],
-): Field<In, Out, FlagsOf<O, N>> {
+): Field<In, Out, FlagsOf<O, N>> & { kind: K } {
   const { required, serverOwned, nullable, virtual, ...traits } = options;
   return {
     ...traits,
@@ -135,6 +145,25 @@ export const fields = {
   phone: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", phoneSchema, z.string(), options),
   /** A website, stored as an https URL without the trailing slash. */
   website: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", websiteSchema, z.string(), options),
+  /** A domain name, stored lower-case without scheme, `www.`, port or path ("https://www.Acme.com/about" → "acme.com"). */
+  domain: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("text", domainSchema, z.string(), options),
+  /** An ISO 4217 currency code (USD). */
+  currency: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("text", currencySchema, z.string(), options),
+  /**
+   * An exact decimal (a Decimal(digits, scale) column, e.g. money): written as a decimal string or
+   * a number that is one, never rounded; shown as a string with `scale` decimals.
+   */
+  decimal: <const O extends FieldOptions = NoOptions>(
+    format: { digits: number; scale: number; min?: number },
+    options: O = {} as O,
+  ) => field("decimal", decimalInput(format), decimalOutput(format.scale), options),
+  /** A profile page on `host` or a subdomain (e.g. a LinkedIn profile), stored as an https URL. */
+  profileUrl: <const O extends FieldOptions = NoOptions>(host: string, options: O = {} as O) =>
+    field("text", profileUrlSchema(host), z.string(), options),
+  /** A country as an ISO 3166-1 alpha-2 code, upper-cased. */
+  countryCode: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("text", countryCodeSchema, z.string(), options),
   /** Lower-cased keywords (tags, interests): at most `max`, duplicates dropped. */
   keywords: <const O extends FieldOptions = NoOptions>(max: number, options: O = {} as O) =>
     field("list", keywords(max), z.array(z.string()), options, false),

@@ -26,7 +26,8 @@ const IMPORT_KINDS: Record<AnyField["kind"], FieldKind> = {
   enum: "enum",
   number: "number",
   integer: "integer",
-  decimal: "number",
+  // Read as written: the field's schema takes a decimal string exactly, a number only through its shortest form.
+  decimal: "text",
   boolean: "boolean",
   date: "date",
   id: "text",
@@ -148,7 +149,7 @@ export function exportableOf(resource: AnyResource, computed: ComputedExportColu
   /** The matching records, a page at a time by (createdAt, id): never all of them in memory. */
   async function* pages(ctx: OrgContext, filters: Values): AsyncGenerator<Values[]> {
     const prepared = await prepareFor(ctx.db, ctx, resource);
-    const where = recordsWhere(ctx, resource, filters, prepared);
+    const where = await recordsWhere(ctx.db, ctx, resource, filters, prepared);
     let cursor: string | undefined;
     do {
       const page = keysetPage(

@@ -23,7 +23,19 @@ function rangeCondition(field: string, low: unknown, high: unknown, upperExclusi
   return [{ [field]: { gte: low, [upperExclusive ? "lt" : "lte"]: high } }];
 }
 
-/** The conditions of the filters every record has: owner, created/updated ranges, keyword search, deleted. */
+/** How many records a keyword may find through related records (see SearchDeclaration.related). */
+export const RELATED_SEARCH_LIMIT = 10_000;
+
+/** The keyword search: the resource's search column, or a record the term finds through related ones. */
+async function searchCondition(db: Tx, ctx: OrgContext, resource: AnyResource, term: string): Promise<Condition> {
+  const search = resource.search as NonNullable<AnyResource["search"]>;
+  const normalized = search.normalize(term);
+  const own = { [search.column]: containsText(normalized) };
+  const related = search.related ? await search.related(db, ctx, normalized, RELATED_SEARCH_LIMIT) : [];
+  return related.length ? { OR: [own, { id: { in: related } }] } : own;
+}
+
+/** The conditions of the filters every record has: owner, created/updated ranges, deleted. */
 function commonConditions(ctx: OrgContext, resource: AnyResource, filters: Filters): Condition[] {
   const and: Condition[] = [];
   if (filters.deleted === "exclude" || filters.deleted === undefined) and.push({ deletedAt: null });
@@ -39,9 +51,6 @@ function commonConditions(ctx: OrgContext, resource: AnyResource, filters: Filte
   checkRange(filters, "updatedFrom", "updatedTo", "after");
   and.push(...rangeCondition("createdAt", filters.createdFrom, filters.createdTo, true));
   and.push(...rangeCondition("updatedAt", filters.updatedFrom, filters.updatedTo, true));
-  if (typeof filters.search === "string" && resource.search) {
-    and.push({ [resource.search.column]: containsText(resource.search.normalize(filters.search)) });
-  }
   return and;
 }
 
@@ -84,15 +93,21 @@ function fieldConditions(resource: AnyResource, filters: Filters): Condition[] {
 }
 
 /** The filters as a where clause, scoped to the caller's organization; a filter that cannot be satisfied as given is a BAD_REQUEST naming it. */
-export function recordsWhere(ctx: OrgContext, resource: AnyResource, filters: Filters, prepared: unknown): Condition {
-  return {
-    AND: [
-      { organizationId: ctx.org.id },
-      ...commonConditions(ctx, resource, filters),
-      ...fieldConditions(resource, filters),
-      ...(resource.hooks?.where?.(ctx, filters, prepared) ?? []),
-    ],
-  };
+export async function recordsWhere(
+  db: Tx,
+  ctx: OrgContext,
+  resource: AnyResource,
+  filters: Filters,
+  prepared: unknown,
+): Promise<Condition> {
+  const and = [
+    { organizationId: ctx.org.id },
+    ...commonConditions(ctx, resource, filters),
+    ...fieldConditions(resource, filters),
+    ...(resource.hooks?.where?.(ctx, filters, prepared) ?? []),
+  ];
+  if (typeof filters.search === "string" && resource.search) and.push(await searchCondition(db, ctx, resource, filters.search));
+  return { AND: and };
 }
 
 /** Whatever the resource's reads need once per request (see ResourceHooks.prepare). */
@@ -119,7 +134,7 @@ export interface ListInput extends Filters {
 
 export async function listRecords(db: Tx, ctx: OrgContext, resource: AnyResource, input: ListInput) {
   const prepared = await prepareFor(db, ctx, resource);
-  const where = recordsWhere(ctx, resource, input, prepared);
+  const where = await recordsWhere(db, ctx, resource, input, prepared);
   const sort = (resource.sorts as Record<string, Parameters<typeof keysetPage>[0]>)[input.sortBy];
   if (!sort) throw badRequest("sortBy", `cannot sort by ${input.sortBy}`);
   const page = keysetPage({ ...sort, order: input.sortOrder }, input.limit, input.cursor);

@@ -1,11 +1,11 @@
 import type { Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
-import { badRequest, conflict, fieldError, forbidden } from "../errors.ts";
+import { badRequest, conflict, fieldError, forbidden, invalidFields } from "../errors.ts";
 import { writeAudit } from "../lib/audit.ts";
 import { lockRows } from "../lib/row-locks.ts";
 import type { Permission } from "../permissions.ts";
 import type { OrgContext } from "../trpc.ts";
-import type { AnyResource, RecordRow } from "./resource.ts";
+import { type AnyResource, incompleteGroups, type RecordRow } from "./resource.ts";
 
 type Tx = Prisma.TransactionClient;
 type Values = Record<string, unknown>;
@@ -81,7 +81,7 @@ export function auditable(resource: AnyResource, row: object): Values {
 // Checks of written values
 
 /** A reference to a record the organization does not have (or another organization's): NOT_FOUND naming the field. */
-function referenceNotFound(field: string, message: string): TRPCError {
+export function referenceNotFound(field: string, message: string): TRPCError {
   return fieldError("NOT_FOUND", `${field}: ${message}`, [{ path: field, message }]);
 }
 
@@ -185,6 +185,7 @@ export async function createRecord<Row extends RecordRow>(
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },
     }),
   )) as Row;
+  await resource.hooks?.afterCreate?.(tx, ctx, [row]);
   await writeAudit(tx, ctx, {
     action: options.action ?? "create",
     entityType: resource.singular,
@@ -248,6 +249,8 @@ export async function updateRecord<Row extends RecordRow>(
   patch: Values,
 ): Promise<Row> {
   const before = await lockRecord<Row>(tx, ctx, resource, id, { deleted: false });
+  const incomplete = incompleteGroups(resource.together, { ...before, ...patch });
+  if (incomplete.length) throw invalidFields(incomplete);
   const changed = changedValues(before, patch);
   if (resource.owner && resource.owner.field in changed) await checkOwner(tx, ctx, resource, changed[resource.owner.field]);
   await checkReferences(tx, ctx, resource, changed);

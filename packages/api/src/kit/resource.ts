@@ -199,6 +199,33 @@ export interface OwnerDeclaration<Field extends string, Filter extends string> {
   filter: Filter;
 }
 
+/**
+ * Fields that have values together or not at all (an amount and its currency): for each group, the
+ * fields left empty while another of the group has a value, as issues naming them.
+ */
+export function incompleteGroups(groups: readonly (readonly string[])[] | undefined, values: Record<string, unknown>) {
+  const issues: { path: string[]; message: string }[] = [];
+  for (const group of groups ?? []) {
+    const given = group.filter((name) => values[name] !== null && values[name] !== undefined);
+    if (given.length === 0 || given.length === group.length) continue;
+    for (const name of group.filter((field) => !given.includes(field))) {
+      issues.push({ path: [name], message: `must be given with ${given.join(", ")} (all of ${group.join(", ")} or none)` });
+    }
+  }
+  return issues;
+}
+
+/** Keyword search: the trigram-indexed column, how a term is normalized to match it, and records it finds through others. */
+export interface SearchDeclaration<Column extends string> {
+  column: Column;
+  normalize(term: string): string;
+  /**
+   * The ids of records a term finds through related records (contacts of the companies whose
+   * name matches), at most `limit` of them; they are matched besides the column.
+   */
+  related?(db: Tx, ctx: OrgContext, term: string, limit: number): Promise<string[]>;
+}
+
 export interface UniqueDeclaration {
   /** The field it guards (named by a 409's issues). */
   field: string;
@@ -220,6 +247,8 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
   patchColumns?(before: Row, patch: Patch): Record<string, unknown>;
   /** The columns an update writes, from the row and its changes (derived columns kept in step). */
   changeColumns?(tx: Tx, ctx: OrgContext, before: Row, changes: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** After new rows are written (create, bulk create), in the same transaction: rows of other tables that follow from them. */
+  afterCreate?(tx: Tx, ctx: OrgContext, rows: Row[]): Promise<void>;
   /** The row as the API shows it (computed fields added). */
   present?(row: Row, prepared: Prepared, now: number): Record<string, unknown>;
   /** Conditions of the resource's own filters. */
@@ -255,8 +284,10 @@ export interface ResourceDeclaration<
   notAudited?: readonly (keyof Row & string)[];
   owner?: OwnerDeclaration<OwnerField, OwnerFilter>;
   unique?: readonly UniqueDeclaration[];
+  /** Groups of fields that have values together or not at all (see incompleteGroups). */
+  together?: readonly (readonly (keyof F & string)[])[];
   /** The trigram-indexed column keyword search reads, and how a term is normalized to match it. */
-  search?: { column: keyof Row & string; normalize(term: string): string };
+  search?: SearchDeclaration<keyof Row & string>;
   /** Sort keys besides createdAt, updatedAt and the fields marked `sort` (e.g. `name` → lastName). */
   sorts?: Record<ExtraSorts, { field: keyof Row & string; type: SortType; nullable?: boolean }>;
   /** Output fields computed by `hooks.present`. */
@@ -340,7 +371,9 @@ export function defineResource<
     | ExtraSorts
     | { [K in keyof F]: F[K]["flags"]["sort"] extends true ? K & string : never }[keyof F];
 
-  const create = z.strictObject(createShapeOf(fields));
+  const create = z.strictObject(createShapeOf(fields)).superRefine((values, ctx) => {
+    for (const issue of incompleteGroups(declaration.together, values)) ctx.addIssue({ code: "custom", ...issue });
+  });
   const patchShape = patchShapeOf(fields);
   const update = z.strictObject({ id: idSchema, ...patchShape });
   const output = z.object({ ...outputShapeOf(fields), ...(declaration.computed ?? ({} as Computed)) });
@@ -383,7 +416,8 @@ export interface AnyResource {
   notAudited?: readonly string[];
   owner?: { field: string; filter: string };
   unique?: readonly UniqueDeclaration[];
-  search?: { column: string; normalize(term: string): string };
+  together?: readonly (readonly string[])[];
+  search?: SearchDeclaration<string>;
   bulkLimit?: number;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;
   sorts: Record<string, Omit<SortSpec, "order">>;

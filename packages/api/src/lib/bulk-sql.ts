@@ -44,15 +44,18 @@ function columnsOf(db: Prisma.TransactionClient, table: string): Promise<Map<str
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-async function recordset(db: Prisma.TransactionClient, table: string, rows: Record<string, unknown>[]) {
+/** The JSON key under which an updated row lists the columns it sets (see updateRowsById). */
+const SETS = "__sets";
+
+async function recordset(db: Prisma.TransactionClient, table: string, rows: Record<string, unknown>[], extra = "") {
   const known = await columnsOf(db, table);
-  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((name) => name !== SETS);
   const columns = names.map((name) => {
     const column = known.get(name);
     if (!column) throw new Error(`${table} has no column ${name}`);
     return column;
   });
-  const definition = columns.map((column) => `${quote(column.name)} ${column.type}`).join(", ");
+  const definition = [...columns.map((column) => `${quote(column.name)} ${column.type}`), ...(extra ? [extra] : [])].join(", ");
   return { columns, source: `json_to_recordset($1::json) AS r(${definition})` };
 }
 
@@ -93,15 +96,22 @@ export async function updateRowsById<Options extends { returning?: boolean }>(
   options?: Options,
 ): Promise<Returned<Options>> {
   if (rows.length === 0) return (options?.returning ? [] : 0) as Returned<Options>;
-  const { columns, source } = await recordset(db, table, rows);
+  // A column only some rows set keeps its value in the others (in JSON, a missing key reads as null).
+  const { columns, source } = await recordset(db, table, rows, `${quote(SETS)} text[]`);
+  const setByAll = (name: string) => rows.every((row) => name in row);
   const assignments = columns
     .filter((column) => column.name !== "id" && column.name !== "organizationId")
-    .map((column) => `${quote(column.name)} = r.${quote(column.name)}`);
+    .map((column) => {
+      const name = quote(column.name);
+      if (setByAll(column.name)) return `${name} = r.${name}`;
+      return `${name} = CASE WHEN '${column.name.replaceAll("'", "''")}' = ANY(r.${quote(SETS)}) THEN r.${name} ELSE t.${name} END`;
+    });
+  const payload = JSON.stringify(rows.map((row) => ({ ...row, [SETS]: Object.keys(row) })));
   const sql = `UPDATE ${quote(table)} AS t SET ${assignments.join(", ")} FROM ${source}
      WHERE t."id" = r."id" AND t."organizationId" = $2::uuid`;
   return (
     options?.returning
-      ? db.$queryRawUnsafe(`${sql} RETURNING t.*`, JSON.stringify(rows), organizationId)
-      : db.$executeRawUnsafe(sql, JSON.stringify(rows), organizationId)
+      ? db.$queryRawUnsafe(`${sql} RETURNING t.*`, payload, organizationId)
+      : db.$executeRawUnsafe(sql, payload, organizationId)
   ) as Promise<Returned<Options>>;
 }

@@ -40,3 +40,31 @@ export const websiteSchema = z
       return z.NEVER;
     }
   });
+
+/**
+ * A profile page on `host` (or one of its subdomains, e.g. `uk.linkedin.com`), stored as an
+ * https URL without query, fragment or trailing slash, so two spellings of one profile compare equal.
+ */
+export function profileUrlSchema(host: string) {
+  return z
+    .string()
+    .trim()
+    .max(500, { error: "must be at most 500 characters" })
+    .meta({ examples: [`https://www.${host}/in/ada-lovelace`] })
+    .transform((value, ctx) => {
+      const withScheme = /^https?:\/\//i.test(value) ? value : `https://${value}`;
+      let url: URL | undefined;
+      try {
+        url = new URL(withScheme);
+      } catch {
+        url = undefined;
+      }
+      const hostname = url?.hostname.toLowerCase();
+      const path = url?.pathname.replace(/\/+$/, "") ?? "";
+      if (!url || !hostname || !(hostname === host || hostname.endsWith(`.${host}`)) || path === "") {
+        ctx.addIssue({ code: "custom", message: `must be a profile address on ${host} (e.g. ${host}/in/ada-lovelace)` });
+        return z.NEVER;
+      }
+      return `https://${hostname}${path}`;
+    });
+}

@@ -15,8 +15,4 @@ export function leadSearchText(lead: {
     .toLowerCase();
 }
 
-/** A search term as stored: lower-cased; a phone-looking term loses its spacing and punctuation. */
-export function normalizeSearchTerm(term: string): string {
-  const trimmed = term.trim().toLowerCase();
-  return /^\+?[\d\s().-]{5,}$/.test(trimmed) ? trimmed.replace(/[^\d+]/g, "") : trimmed;
-}
+export { normalizeSearchTerm } from "../../lib/search-text.ts";

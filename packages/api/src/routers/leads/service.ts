@@ -32,6 +32,6 @@ export function auditable(lead: Lead) {
 }
 
 /** The lead filters as a where clause (list, stats, export). */
-export function leadsWhere(ctx: OrgContext, filters: LeadFilterInput, threshold: number): Prisma.LeadWhereInput {
-  return recordsWhere(ctx, leads, filters, threshold) as Prisma.LeadWhereInput;
+export async function leadsWhere(db: Tx, ctx: OrgContext, filters: LeadFilterInput, threshold: number) {
+  return (await recordsWhere(db, ctx, leads, filters, threshold)) as Prisma.LeadWhereInput;
 }

@@ -20,7 +20,7 @@ function startOfWeek(date: Date): Date {
  */
 export async function leadStats(db: Prisma.TransactionClient, ctx: OrgContext, filters: LeadFilterInput) {
   const threshold = await hotThreshold(db, ctx);
-  const where = leadsWhere(ctx, filters, threshold);
+  const where = await leadsWhere(db, ctx, filters, threshold);
   const thisWeek = startOfWeek(new Date());
   const weeks = Array.from({ length: WEEKS }, (_, i) => new Date(thisWeek.getTime() - (WEEKS - 1 - i) * WEEK_MS));
 
