@@ -1,11 +1,10 @@
+import { exportableOf, importableOf } from "./kit/files.ts";
 import type { AnyResource } from "./kit/resource.ts";
 import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
-import { companyExport, companyImport } from "./routers/companies/files.ts";
 import { companiesRouter } from "./routers/companies/router.ts";
 import { companies } from "./routers/companies/schemas.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
-import { contactExport, contactImport } from "./routers/contacts/files.ts";
 import { contactsRouter } from "./routers/contacts/router.ts";
 import { contacts } from "./routers/contacts/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
@@ -38,8 +37,14 @@ export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, com
  */
 export const RESOURCES = {
   leads: { label: "leads", import: leadImport, export: leadExport },
-  contacts: { label: "contacts", import: contactImport, export: contactExport },
-  companies: { label: "companies", import: companyImport, export: companyExport },
+  // Rows matched by email.
+  contacts: { label: "contacts", import: importableOf(contacts), export: exportableOf(contacts) },
+  companies: {
+    label: "companies",
+    // Rows matched by domain, else by name (case-insensitively).
+    import: importableOf(companies, { keys: [{ field: "domain" }, { field: "name", caseInsensitive: true }] }),
+    export: exportableOf(companies),
+  },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

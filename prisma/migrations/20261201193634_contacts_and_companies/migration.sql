@@ -210,3 +210,10 @@ ALTER TABLE "ContactCompany" ADD CONSTRAINT "ContactCompany_contact_fkey" FOREIG
 
 -- AddForeignKey
 ALTER TABLE "ContactCompany" ADD CONSTRAINT "ContactCompany_company_fkey" FOREIGN KEY ("organizationId", "companyId") REFERENCES "Company"("organizationId", "id") ON DELETE CASCADE ON UPDATE NO ACTION;
+
+-- CreateIndex
+CREATE INDEX "Contact_additionalEmails_idx" ON "Contact" USING GIN ("additionalEmails");
+
+-- CreateIndex
+CREATE INDEX "Contact_additionalPhones_idx" ON "Contact" USING GIN ("additionalPhones");
+

@@ -4,10 +4,9 @@ import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { idSchema, text, timestamp } from "../../lib/schemas.ts";
-import { normalizeSearchTerm } from "../../lib/search-text.ts";
+import { normalizeSearchTerm, searchTextOf } from "../../lib/search-text.ts";
 import { checkParent } from "./hierarchy.ts";
 import { clearReferencesTo } from "./purge.ts";
-import { companySearchText } from "./search-text.ts";
 
 export const COMPANY_TYPES = ["prospect", "customer", "partner", "vendor", "other"] as const;
 export const COMPANY_SIZES = ["s1_10", "s11_50", "s51_200", "s201_500", "s501_1000", "s1001_5000", "s5001_plus"] as const;
@@ -85,6 +84,16 @@ const companyFields = {
   isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
   mergedIntoId: fields.shown("id", z.uuid(), { description: "The company this one was merged into (then soft-deleted)." }),
 };
+
+/** The text `companies.list` searches (trigram-indexed): name, domain, website and phone, lower-cased. */
+export function companySearchText(company: {
+  name: string;
+  domain?: string | null;
+  website?: string | null;
+  phone?: string | null;
+}): string {
+  return searchTextOf([company.name, company.domain, company.website, company.phone]);
+}
 
 export const companies = defineResource({
   key: "companies",
