@@ -608,6 +608,11 @@ describe("merge", () => {
       expect((await org.client.companies.history.query({ id })).items[0]?.action).toBe("merge");
     }
     expect((await org.client.companies.byId.query({ id: subsidiary.id })).parentId).toBe(survivor.id);
+    // The subsidiary is changed as a record: its history says who moved its parent.
+    expect((await org.client.companies.history.query({ id: subsidiary.id })).items[0]).toMatchObject({
+      action: "update",
+      changes: [{ field: "parentId", before: withFamily.id, after: survivor.id }],
+    });
     expect((await server.prisma.contact.findUniqueOrThrow({ where: { id: peter.id } })).primaryCompanyId).toBe(survivor.id);
     const links = await server.prisma.contactCompany.findMany({
       where: { organizationId: org.orgId },

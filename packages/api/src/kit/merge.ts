@@ -6,7 +6,7 @@ import { idSchema } from "../lib/schemas.ts";
 import type { OrgContext } from "../trpc.ts";
 import { lockAllForBulk, writeRecords } from "./bulk.ts";
 import { prepareFor, presentRecord } from "./list.ts";
-import { auditable, checkUnique } from "./records.ts";
+import { auditable, checkUnique, lockRecords } from "./records.ts";
 import type { AnyResource, RecordRow } from "./resource.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -125,10 +125,32 @@ async function moveReference(
       mergedIds,
     );
   }
-  // A record of the merged resource itself that pointed at a merged one (a parent) cannot end up pointing at itself.
-  const value = reference.table === resource.table ? `CASE WHEN "id" = $2::uuid THEN NULL ELSE $2::uuid END` : "$2::uuid";
+  if (reference.table === resource.table) {
+    // Records of the resource itself (subsidiaries, earlier merges) are changed as records: locked and audited.
+    const pointing = await tx.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM ${table} WHERE "organizationId" = $1::uuid AND ${column} = ANY($3::uuid[]) AND "id" <> $2::uuid`,
+      ctx.org.id,
+      survivorId,
+      mergedIds,
+    );
+    const before = await lockRecords(
+      tx,
+      ctx,
+      resource,
+      pointing.map((row) => row.id),
+    );
+    if (before.length) await writeRecords(tx, ctx, resource, before, { [reference.column]: survivorId }, "update");
+    // The survivor cannot end up pointing at itself (its own parent among the merged): cleared, and shown in its merge entry.
+    await tx.$executeRawUnsafe(
+      `UPDATE ${table} SET ${column} = NULL WHERE "organizationId" = $1::uuid AND "id" = $2::uuid AND ${column} = ANY($3::uuid[])`,
+      ctx.org.id,
+      survivorId,
+      mergedIds,
+    );
+    return;
+  }
   await tx.$executeRawUnsafe(
-    `UPDATE ${table} SET ${column} = ${value} WHERE "organizationId" = $1::uuid AND ${column} = ANY($3::uuid[])`,
+    `UPDATE ${table} SET ${column} = $2::uuid WHERE "organizationId" = $1::uuid AND ${column} = ANY($3::uuid[])`,
     ctx.org.id,
     survivorId,
     mergedIds,
