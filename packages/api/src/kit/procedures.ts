@@ -1,3 +1,4 @@
+import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { pageInputShape, pageOutputSchema } from "../lib/pagination.ts";
@@ -21,6 +22,20 @@ import type { AnyResource, RecordRow } from "./resource.ts";
 type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 const BULK_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs a write of one record of `resource` in one transaction and answers the record as the API
+ * shows it (the standard writes and a resource's own actions alike). Its type is the procedure's
+ * output schema's to give.
+ */
+export async function writeAndPresent(
+  ctx: OrgContext,
+  resource: AnyResource,
+  write: (tx: Prisma.TransactionClient) => Promise<RecordRow>,
+): Promise<never> {
+  const row = await ctx.db.$transaction(write);
+  return presentRecord(resource, row, await prepareFor(ctx.db, ctx, resource)) as never;
+}
 
 /**
  * A procedure of `resource` gated by `<resource>:<verb>`, with its REST route (relative to the
@@ -88,7 +103,7 @@ export const bulkCreateOutput = z.object({
   ),
 });
 
-/** The procedures a resource may offer; each picks its own with `pick`. */
+/** The standard procedures of a resource (a router spreads them, leaving out any it does not offer). */
 export type KitProcedure = keyof ReturnType<typeof resourceProcedures>;
 
 /**
@@ -113,12 +128,8 @@ export function resourceProcedures<
   async function present(ctx: OrgContext, row: RecordRow): Promise<never> {
     return presentRecord(resource, row, await prepareFor(ctx.db, ctx, resource)) as never;
   }
-  function write(
-    ctx: OrgContext,
-    change: (tx: Parameters<Parameters<OrgContext["db"]["$transaction"]>[0]>[0]) => Promise<RecordRow>,
-  ) {
-    return ctx.db.$transaction(change).then((row) => present(ctx, row));
-  }
+  const write = (ctx: OrgContext, change: (tx: Prisma.TransactionClient) => Promise<RecordRow>) =>
+    writeAndPresent(ctx, resource, change);
   const output = resource.schemas.output as R["schemas"]["output"];
   const bulkIds = bulkIdsSchema(limit);
   const patchRow = z.strictObject({ id: idSchema, ...resource.schemas.patchShape }) as unknown as R["schemas"]["update"];
@@ -260,11 +271,6 @@ export function resourceProcedures<
         });
       }),
   };
-}
-
-/** The procedures `keys` of `all`. */
-export function pick<T extends Record<string, unknown>, const K extends keyof T>(all: T, keys: readonly K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((key) => [key, all[key]])) as Pick<T, K>;
 }
 
 interface RoutedProcedure {

@@ -1,11 +1,8 @@
-import type { Company, Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { presentRecord } from "../../kit/list.ts";
 import { mergeInput, mergeOutput } from "../../kit/merge.ts";
-import { pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
+import { resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
-import type { OrgContext } from "../../trpc.ts";
 import { contactsOfCompany, linkContactToCompany, unlinkContactFromCompany } from "../contacts/company-links.ts";
 import { companyContactOutput, linkOutput, unlinkOutput } from "../contacts/schemas.ts";
 import { setCompanyActive } from "./actions.ts";
@@ -24,29 +21,10 @@ import {
 } from "./schemas.ts";
 import { companyStats } from "./stats.ts";
 
-/** Runs a company action in one transaction and returns the company as the API shows it. */
-async function companyWrite(ctx: OrgContext, write: (tx: Prisma.TransactionClient) => Promise<Company>) {
-  return presentRecord(companies, await ctx.db.$transaction(write), undefined) as never;
-}
-
 const standard = resourceProcedures(companies);
 
 export const companiesRouter = staticRoutesFirst({
-  ...pick(standard, [
-    "list",
-    "byId",
-    "create",
-    "update",
-    "delete",
-    "restore",
-    "purge",
-    "history",
-    "bulkCreate",
-    "bulkUpdate",
-    "bulkDelete",
-    "bulkRestore",
-    "bulkAssign",
-  ]),
+  ...standard,
 
   stats: resourceAction(companies, "read", {
     method: "GET",
@@ -115,10 +93,10 @@ export const companiesRouter = staticRoutesFirst({
   activate: resourceAction(companies, "write", { method: "POST", path: "/{id}/activate", summary: "Activate a company" })
     .input(idInput)
     .output(companyOutput)
-    .mutation(({ ctx, input }) => companyWrite(ctx, (tx) => setCompanyActive(tx, ctx, input.id, true))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, companies, (tx) => setCompanyActive(tx, ctx, input.id, true))),
 
   deactivate: resourceAction(companies, "write", { method: "POST", path: "/{id}/deactivate", summary: "Deactivate a company" })
     .input(idInput)
     .output(companyOutput)
-    .mutation(({ ctx, input }) => companyWrite(ctx, (tx) => setCompanyActive(tx, ctx, input.id, false))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, companies, (tx) => setCompanyActive(tx, ctx, input.id, false))),
 } satisfies TRPCRouterRecord);

@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { mergeInput, mergeOutput } from "../../kit/merge.ts";
-import { pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
+import { resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
 import { companiesOfContact, linkContactToCompany, unlinkContactFromCompany } from "./company-links.ts";
 import { findDuplicateContacts } from "./duplicates.ts";
@@ -21,21 +21,7 @@ import {
 const standard = resourceProcedures(contacts);
 
 export const contactsRouter = staticRoutesFirst({
-  ...pick(standard, [
-    "list",
-    "byId",
-    "create",
-    "update",
-    "delete",
-    "restore",
-    "purge",
-    "history",
-    "bulkCreate",
-    "bulkUpdate",
-    "bulkDelete",
-    "bulkRestore",
-    "bulkAssign",
-  ]),
+  ...standard,
 
   merge: resourceAction(contacts, "delete", {
     method: "POST",

@@ -1,12 +1,9 @@
-import type { Prisma } from "@crm/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { bulkCountOutput, pick, resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
+import { bulkCountOutput, resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
-import type { OrgContext } from "../../trpc.ts";
 import { addLeadNote, disqualifyLead, listLeadNotes, logLeadCall, qualifyLead, setLeadActive } from "./actions.ts";
 import { bulkUpdateStatus } from "./bulk.ts";
-import { hotThreshold, presentLead } from "./present.ts";
 import {
   addNoteInput,
   bulkStatusInput,
@@ -22,12 +19,6 @@ import {
 } from "./schemas.ts";
 import { leadStats } from "./stats.ts";
 
-/** Runs a lead action in one transaction and returns the lead as the API shows it. */
-async function leadWrite(ctx: OrgContext, write: (tx: Prisma.TransactionClient) => Promise<Parameters<typeof presentLead>[0]>) {
-  const lead = await ctx.db.$transaction(write);
-  return presentLead(lead, await hotThreshold(ctx.db, ctx));
-}
-
 const standard = resourceProcedures(leads, {
   create: "Create a lead (scored automatically)",
   delete: "Soft-delete a lead (restore brings it back)",
@@ -36,21 +27,7 @@ const standard = resourceProcedures(leads, {
 });
 
 export const leadsRouter = staticRoutesFirst({
-  ...pick(standard, [
-    "list",
-    "byId",
-    "create",
-    "update",
-    "delete",
-    "restore",
-    "purge",
-    "history",
-    "bulkCreate",
-    "bulkUpdate",
-    "bulkDelete",
-    "bulkRestore",
-    "bulkAssign",
-  ]),
+  ...standard,
 
   stats: resourceAction(leads, "read", {
     method: "GET",
@@ -75,12 +52,12 @@ export const leadsRouter = staticRoutesFirst({
   setActive: resourceAction(leads, "write", { method: "POST", path: "/{id}/active", summary: "Activate or deactivate a lead" })
     .input(setActiveInput)
     .output(leadOutput)
-    .mutation(({ ctx, input }) => leadWrite(ctx, (tx) => setLeadActive(tx, ctx, input.id, input.isActive))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => setLeadActive(tx, ctx, input.id, input.isActive))),
 
   qualify: resourceAction(leads, "write", { method: "POST", path: "/{id}/qualify", summary: "Mark a lead qualified" })
     .input(idInput)
     .output(leadOutput)
-    .mutation(({ ctx, input }) => leadWrite(ctx, (tx) => qualifyLead(tx, ctx, input.id))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => qualifyLead(tx, ctx, input.id))),
 
   disqualify: resourceAction(leads, "write", {
     method: "POST",
@@ -89,7 +66,7 @@ export const leadsRouter = staticRoutesFirst({
   })
     .input(disqualifyInput)
     .output(leadOutput)
-    .mutation(({ ctx, input }) => leadWrite(ctx, (tx) => disqualifyLead(tx, ctx, input.id, input.reason))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => disqualifyLead(tx, ctx, input.id, input.reason))),
 
   addNote: resourceAction(leads, "write", { method: "POST", path: "/{id}/notes", summary: "Add a note (author and time kept)" })
     .input(addNoteInput)
@@ -108,5 +85,5 @@ export const leadsRouter = staticRoutesFirst({
   })
     .input(logCallInput)
     .output(leadOutput)
-    .mutation(({ ctx, input }) => leadWrite(ctx, (tx) => logLeadCall(tx, ctx, input))),
+    .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => logLeadCall(tx, ctx, input))),
 } satisfies TRPCRouterRecord);
