@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pgConnection, pgliteConnection } from "../src/database.ts";
 import { type MigrationSource, migrationsDir, readMigrations } from "../src/migrations-dir.ts";
 import { applyMigrations, type MigrationConnection, MigrationError } from "../src/migrator.ts";
+import { createThrowawayDatabase, postgresUrl } from "./support/throwaway-postgres.ts";
 
 /**
  * The migrator against every database it has to run on: embedded PGlite (in memory) always, and
@@ -22,24 +23,6 @@ interface Target {
   close(): Promise<void>;
 }
 
-const postgresUrl = process.env.TEST_DATABASE_URL;
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(postgresUrl ?? "", "postgres") });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function openPgliteTarget(): Promise<Target> {
   // The same extensions as the server's embedded database (migrations create pg_trgm).
   const db = await PGlite.create({ extensions: { pg_trgm } });
@@ -47,9 +30,8 @@ async function openPgliteTarget(): Promise<Target> {
 }
 
 async function openPostgresTarget(): Promise<Target> {
-  const name = `crm_migrator_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  const pool = new pg.Pool({ connectionString: withDatabase(postgresUrl ?? "", name), max: 4 });
+  const database = await createThrowawayDatabase("crm_migrator");
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   const client = await pool.connect();
   return {
     conn: pgConnection(client),
@@ -60,7 +42,7 @@ async function openPostgresTarget(): Promise<Target> {
     async close() {
       client.release();
       await pool.end();
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await database.drop();
     },
   };
 }

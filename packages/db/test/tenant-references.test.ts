@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../src/database.ts";
 import type { PrismaClient } from "../src/generated/prisma/client.ts";
+import { createThrowawayDatabase, postgresUrl } from "./support/throwaway-postgres.ts";
 
 /**
  * What the database itself guarantees about contacts and companies, whatever the API does: no
@@ -10,24 +10,6 @@ import type { PrismaClient } from "../src/generated/prisma/client.ts";
  * and domains are unique per organization, and deleting an organization still removes all of it.
  * On PGlite always, and on PostgreSQL when TEST_DATABASE_URL is set.
  */
-
-const postgresUrl = process.env.TEST_DATABASE_URL;
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(postgresUrl ?? "", "postgres") });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Target {
   db: Database;
@@ -40,14 +22,13 @@ async function openPgliteTarget(): Promise<Target> {
 }
 
 async function openPostgresTarget(): Promise<Target> {
-  const name = `crm_tenant_refs_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  const db = await openDatabase({ kind: "postgres", url: withDatabase(postgresUrl ?? "", name), poolSize: 2 });
+  const database = await createThrowawayDatabase("crm_tenant_refs");
+  const db = await openDatabase({ kind: "postgres", url: database.url, poolSize: 2 });
   return {
     db,
     async close() {
       await db.close();
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await database.drop();
     },
   };
 }
