@@ -82,6 +82,11 @@ const companyFields = {
     references: { table: "Company", label: "Parent company" },
   }),
   isActive: fields.boolean({ filter: "equals", exported: { header: "Active", width: 8 }, imported: ["Active", "Is Active"] }),
+  lastContactedAt: fields.dateTime({
+    description: "The latest interaction with the company (raised by interactions linked to it).",
+    exported: { header: "Last Contacted At", width: 20 },
+    imported: ["Last Contacted", "Last Contacted At"],
+  }),
   mergedIntoId: fields.shown("id", z.uuid(), { description: "The company this one was merged into (then soft-deleted)." }),
 };
 

@@ -134,6 +134,10 @@ const leadFields = {
     imported: ["Notes", "Note", "Comments", "Comment", "Description"],
   }),
   disqualificationReason: fields.text(1000, { serverOwned: true }),
+  convertedAt: fields.shown("date", timestamp, { description: "When leads.convert converted the lead; null until then." }),
+  convertedContactId: fields.shown("id", z.uuid(), { description: "The contact the lead was converted into." }),
+  convertedCompanyId: fields.shown("id", z.uuid(), { description: "The company the lead was converted into or linked to." }),
+  convertedDealId: fields.shown("id", z.uuid(), { description: "The deal created by the conversion, if any." }),
 };
 
 export const leads = defineResource({

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Prisma } from "@crm/db";
 import { BUILT_IN_ROLE_KEYS, BUILT_IN_ROLES } from "../../permissions.ts";
+import { createDefaultPipeline } from "../pipelines/default-pipeline.ts";
 
 function slugify(name: string): string {
   const base = name
@@ -13,7 +14,7 @@ function slugify(name: string): string {
   return `${base || "org"}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Creates an organization with its built-in roles and makes `ownerUserId` its owner. */
+/** Creates an organization with its built-in roles and default pipeline, and makes `ownerUserId` its owner. */
 export async function createOrganization(tx: Prisma.TransactionClient, input: { name: string; ownerUserId: string }) {
   const organization = await tx.organization.create({ data: { name: input.name, slug: slugify(input.name) } });
   await tx.role.createMany({
@@ -30,5 +31,6 @@ export async function createOrganization(tx: Prisma.TransactionClient, input: { 
     where: { organizationId_key: { organizationId: organization.id, key: "owner" } },
   });
   await tx.membership.create({ data: { organizationId: organization.id, userId: input.ownerUserId, roleId: ownerRole.id } });
+  await createDefaultPipeline(tx, organization.id);
   return organization;
 }
