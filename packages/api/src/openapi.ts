@@ -24,6 +24,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   auth: "Sign up, log in, refresh and revoke sessions, the caller's own account.",
   organizations: "The organizations the caller belongs to; switching the session's organization.",
   members: "Who belongs to the organization, with which role; adding, deactivating and reactivating members.",
+  employees:
+    "The staff directory over the memberships: departments, titles, managers, employment status; terminating an employee hands their open records to another member.",
   roles: "Built-in and custom roles and the permissions they grant.",
   users: "The users of the organization.",
   apiKeys: "API keys for services: a role of the organization, a secret shown once.",

@@ -436,17 +436,17 @@ export function createFixtures(server: TestServer): Fixtures {
    * Routers whose record is not made by a conventional `create`: the organization is the tenant
    * itself, a user is a record only through membership, a member is added (`add`), not created.
    */
+  async function newMember(owner: TestUser) {
+    const user = await freshUser();
+    return owner.client.members.add.mutate({ email: user.email, roleId: await builtInRole(owner.orgId, "agent") });
+  }
+
   const specialRecords: Record<string, (owner: TestUser) => Promise<string>> = {
     organizations: async (owner) => owner.orgId,
     users: async (owner) => owner.userId,
-    members: async (owner) => {
-      const user = await freshUser();
-      const member = await owner.client.members.add.mutate({
-        email: user.email,
-        roleId: await builtInRole(owner.orgId, "agent"),
-      });
-      return member.id;
-    },
+    members: async (owner) => (await newMember(owner)).id,
+    // An employee is a membership addressed by its user id.
+    employees: async (owner) => (await newMember(owner)).user.id,
     // An import job is made by uploading a file, and read back once it has finished.
     imports: async (owner) =>
       (
@@ -465,9 +465,12 @@ export function createFixtures(server: TestServer): Fixtures {
       case "roleId":
         // The least-privileged built-in role: any caller allowed to grant a role may grant it.
         return builtInRole(caller.orgId, "viewer");
+      // Members, named by their user id: the caller is one.
       case "assignedToId":
       case "ownerId":
       case "userId":
+      case "managerId":
+      case "reassignTo":
         return caller.userId;
       case "organizationId":
         return caller.orgId;

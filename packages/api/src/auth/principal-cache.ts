@@ -2,7 +2,15 @@ import { createHash } from "node:crypto";
 import type { Principal } from "./credentials.ts";
 
 /** The routers whose writes can change who a credential stands for; their mutations empty the cache. */
-export const IDENTITY_ROUTERS: ReadonlySet<string> = new Set(["auth", "organizations", "members", "roles", "users", "apiKeys"]);
+export const IDENTITY_ROUTERS: ReadonlySet<string> = new Set([
+  "auth",
+  "organizations",
+  "members",
+  "employees",
+  "roles",
+  "users",
+  "apiKeys",
+]);
 
 /**
  * Identity mutations that, when they succeed, only add credentials (a user, a session, an

@@ -283,6 +283,11 @@ export interface ResourceDeclaration<
   /** Fields left out of audit snapshots because they follow from others (e.g. a score's breakdown). */
   notAudited?: readonly (keyof Row & string)[];
   owner?: OwnerDeclaration<OwnerField, OwnerFilter>;
+  /**
+   * The records of an owner that move to another member when the owner leaves (employees.terminate):
+   * a condition on the live records; all of them when left out (leads: the open ones).
+   */
+  reassignable?(ctx: OrgContext): object;
   unique?: readonly UniqueDeclaration[];
   /** Groups of fields that have values together or not at all (see incompleteGroups). */
   together?: readonly (readonly (keyof F & string)[])[];
@@ -415,6 +420,7 @@ export interface AnyResource {
   serverOnly: readonly string[];
   notAudited?: readonly string[];
   owner?: { field: string; filter: string };
+  reassignable?(ctx: OrgContext): object;
   unique?: readonly UniqueDeclaration[];
   together?: readonly (readonly string[])[];
   search?: SearchDeclaration<string>;

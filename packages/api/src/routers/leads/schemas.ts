@@ -22,6 +22,9 @@ export const LEAD_SOURCES = [
   "other",
 ] as const;
 
+/** Statuses in which nobody works the lead any more (Prisma's enum also has `converted`, which only leads.convert sets). */
+const CLOSED_LEAD_STATUSES = ["won", "lost", "unqualified", "converted"] as const;
+
 export const leadStatusSchema = z.enum(LEAD_STATUSES);
 export const leadSourceSchema = z.enum(LEAD_SOURCES);
 
@@ -150,6 +153,8 @@ export const leads = defineResource({
   serverOnly: ["searchText"],
   notAudited: ["scoreBreakdown"],
   owner: { field: "assignedToId", filter: "assignedTo" },
+  // A closed or converted lead stays with whoever worked it.
+  reassignable: () => ({ status: { notIn: CLOSED_LEAD_STATUSES } }),
   unique: [{ field: "email" }],
   search: { column: "searchText", normalize: normalizeSearchTerm },
   sorts: { name: { field: "lastName", type: "string", nullable: true } },

@@ -1,4 +1,4 @@
-import type { Prisma } from "@crm/db";
+import type { Membership, Prisma } from "@crm/db";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { conflict, forbidden, notFound, WHOLE_INPUT } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
@@ -24,24 +24,26 @@ export async function findMemberInOrg(tx: Prisma.TransactionClient, ctx: OrgCont
  * Ownership changes are serialised per organization (row lock on the org), so two concurrent
  * demotions can never leave it without an owner.
  */
-async function lockOrganization(tx: Prisma.TransactionClient, organizationId: string): Promise<void> {
+export async function lockOrganization(tx: Prisma.TransactionClient, organizationId: string): Promise<void> {
   await tx.$queryRaw`SELECT 1 FROM "Organization" WHERE id = ${organizationId}::uuid FOR UPDATE`;
 }
 
-async function assertNotLastOwner(
+/** `field`: what the refusal names (the member's id when the caller named them by it). */
+export async function assertNotLastOwner(
   tx: Prisma.TransactionClient,
   ctx: OrgContext,
   member: { role: { key: string }; status: string },
+  field: string = WHOLE_INPUT,
 ) {
   if (member.role.key !== "owner" || member.status !== "active") return;
   const owners = await tx.membership.count({
     where: { organizationId: ctx.org.id, status: "active", role: { key: "owner", isBuiltIn: true } },
   });
-  if (owners <= 1) throw conflict(WHOLE_INPUT, "The last owner cannot be removed or demoted; make another member owner first");
+  if (owners <= 1) throw conflict(field, "The last owner cannot be removed or demoted; make another member owner first");
 }
 
 /** Nobody changes a member who holds permissions they do not hold themselves; only owners change owners. */
-function assertMayManage(ctx: OrgContext, member: { role: { key: string; isBuiltIn: boolean; permissions: string[] } }) {
+export function assertMayManage(ctx: OrgContext, member: { role: { key: string; isBuiltIn: boolean; permissions: string[] } }) {
   if (member.role.key === "owner" && member.role.isBuiltIn && !callerIsOwner(ctx)) {
     throw forbidden("Only an owner can change another owner");
   }
@@ -76,7 +78,7 @@ export async function addMember(
     entityType: "membership",
     entityId: member.id,
     before: null,
-    after: flat(member),
+    after: membershipSnapshot(member),
   });
   return member;
 }
@@ -103,8 +105,8 @@ export async function updateMember(
     action: "update",
     entityType: "membership",
     entityId: after.id,
-    before: flat(before),
-    after: flat(after),
+    before: membershipSnapshot(before),
+    after: membershipSnapshot(after),
   });
   return after;
 }
@@ -127,18 +129,23 @@ export async function setMemberStatus(
     action: "update",
     entityType: "membership",
     entityId: id,
-    before: flat(before),
-    after: flat(after),
+    before: membershipSnapshot(before),
+    after: membershipSnapshot(after),
   });
   return after;
 }
 
-function flat(member: { roleId: string; department: string | null; title: string | null; status: string; userId: string }) {
+/** A membership as its audit entries keep it (members and employees alike). */
+export function membershipSnapshot(member: Membership) {
   return {
     userId: member.userId,
     roleId: member.roleId,
     department: member.department,
     title: member.title,
     status: member.status,
+    managerId: member.managerId,
+    employmentStatus: member.employmentStatus,
+    startDate: member.startDate,
+    terminatedAt: member.terminatedAt,
   };
 }
