@@ -340,6 +340,30 @@ describe("terminating an employee", () => {
     expect(await failure(admin.client.employees.terminate.mutate({ id: owner.userId }))).toMatchObject({ code: "FORBIDDEN" });
   });
 
+  it("moving records is assigning them: without <resource>:assign the termination is refused and nothing is written", async () => {
+    const { owner, members } = await organization("Assign", ["agent", "agent"]);
+    const [leaver, heir] = members as [TestUser, TestUser];
+    const agentPermissions = (await leaver.client.auth.me.query()).permissions;
+    await owner.client.roles.create.mutate({
+      key: "people",
+      name: "People team",
+      permissions: [...agentPermissions, "members:manage"] as never,
+    });
+    const people = await server.member(owner, "people", "People");
+    const lead = await leaver.client.leads.create.mutate({ firstName: "Mine", assignedToId: leaver.userId });
+
+    expect(await failure(people.client.employees.terminate.mutate({ id: leaver.userId, reassignTo: heir.userId }))).toEqual({
+      code: "FORBIDDEN",
+      httpStatus: 403,
+      message: "Missing permission leads:assign to reassign leads",
+    });
+    expect((await owner.client.employees.byId.query({ id: leaver.userId })).employmentStatus).toBe("active");
+    expect((await owner.client.leads.byId.query({ id: lead.id })).assignedToId).toBe(leaver.userId);
+    expect((await leaver.client.auth.me.query()).activeOrganization.id).toBe(owner.orgId);
+    // Without records to move, the same caller terminates.
+    expect((await people.client.employees.terminate.mutate({ id: heir.userId })).employee.employmentStatus).toBe("terminated");
+  });
+
   it("viewers read the directory; changing it needs members:manage", async () => {
     const { owner, members } = await organization("Gates", ["viewer"]);
     const [viewer] = members as [TestUser];
