@@ -182,6 +182,22 @@ export const fields = {
     values: V,
     options: O = {} as O,
   ) => field("enum", z.enum(values), z.enum(values), options, false, values),
+  /**
+   * A workflow status with a database default: callers write `written`; `serverSet` only the
+   * server's own actions set (a lead's `converted`). The API shows, filters and exports every value.
+   */
+  status: <
+    const V extends readonly [string, ...string[]],
+    const S extends readonly [string, ...string[]],
+    const O extends FieldOptions = NoOptions,
+  >(
+    written: V,
+    serverSet: S,
+    options: O = {} as O,
+  ) => {
+    const all = [...written, ...serverSet] as unknown as readonly [...V, ...S];
+    return field("enum", z.enum(written), z.enum(all), options, false, all);
+  },
   /** A set of enum values (a PostgreSQL enum array). */
   enumSet: <const V extends readonly [string, ...string[]], const O extends FieldOptions = NoOptions>(
     values: V,

@@ -138,7 +138,8 @@ function fieldFilterShapeOf<F extends FieldTable>(fields: F): FieldFilterShape<F
             .default("any")
             .meta({ description: `Whether a record needs any or all of the listed ${name}.` });
         } else {
-          shape[name] = multiValue(field.input).optional();
+          // An enum is filtered by every value it shows, server-set ones included.
+          shape[name] = multiValue(field.kind === "enum" ? field.output : field.input).optional();
         }
         break;
       case "equals":
