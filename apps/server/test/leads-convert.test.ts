@@ -380,4 +380,16 @@ describe("a converted lead", () => {
     // (won 1 + converted 1) / (won 1 + converted 1 + lost 1)
     expect(stats.conversionRate).toBe(0.6667);
   });
+
+  it("lets go of a contact or company deleted for good, and stays converted", async () => {
+    const lead = await newLead({ companyName: `Purged ${unique()}` });
+    const result = await convert({ id: lead.id });
+    await owner.client.contacts.purge.mutate({ id: result.contact?.id as string });
+    await owner.client.companies.purge.mutate({ id: result.company?.id as string });
+    expect(await owner.client.leads.byId.query({ id: lead.id })).toMatchObject({
+      status: "converted",
+      convertedContactId: null,
+      convertedCompanyId: null,
+    });
+  });
 });
