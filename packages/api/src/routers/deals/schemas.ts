@@ -80,7 +80,7 @@ const dealFields = {
   lostReason: fields.shown("text", z.string(), { description: "Why the deal was lost (mark-lost)." }),
   sourceLeadId: fields.id({ description: "The lead the deal came from.", references: { table: "Lead", label: "Lead" } }),
   tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
-  stageEnteredAt: fields.shown("date", timestamp, { description: "When the deal entered its current stage." }),
+  stageEnteredAt: fields.shown("date", timestamp, { nullable: false, description: "When the deal entered its current stage." }),
   rotsAt: fields.shown("date", timestamp, {
     description: "When the deal starts rotting in its stage; null when the stage never rots or the deal is closed.",
   }),
