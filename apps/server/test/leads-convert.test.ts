@@ -393,3 +393,148 @@ describe("a converted lead", () => {
     });
   });
 });
+
+describe("the deal of a conversion", () => {
+  async function defaultPipeline(orgId = owner.orgId) {
+    return server.prisma.pipeline.findFirstOrThrow({
+      where: { organizationId: orgId, isDefault: true, deletedAt: null },
+      include: { stages: { where: { deletedAt: null }, orderBy: { position: "asc" } } },
+    });
+  }
+
+  it("creates a deal in the default pipeline's first open stage, named after the company, for the contact and company", async () => {
+    const tag = unique();
+    const pipeline = await defaultPipeline();
+    const lead = await newLead({
+      companyName: `Dealers ${tag}`,
+      email: `dee-${tag}@dealers-${tag}.com`,
+      assignedToId: owner.userId,
+    });
+    const before = await rowCounts();
+
+    const result = await owner.client.leads.convert.mutate({ id: lead.id, deal: { amount: "1250.50", currency: "EUR" } });
+
+    expect(result.created).toEqual({ contact: true, company: true, deal: true });
+    expect(result.deal).toMatchObject({
+      name: `Dealers ${tag} deal`,
+      pipelineId: pipeline.id,
+      stageId: pipeline.stages[0]?.id,
+      stageName: "Qualified",
+      status: "open",
+      amount: "1250.50",
+      currency: "EUR",
+      contactId: result.contact?.id,
+      companyId: result.company?.id,
+      ownerId: owner.userId,
+      sourceLeadId: lead.id,
+    });
+    expect(result.lead.convertedDealId).toBe(result.deal?.id);
+    expect(result.actions.deal).toEqual({
+      action: "create",
+      id: result.deal?.id,
+      values: {
+        name: `Dealers ${tag} deal`,
+        pipelineId: pipeline.id,
+        stageId: pipeline.stages[0]?.id,
+        amount: "1250.50",
+        currency: "EUR",
+        contactId: result.contact?.id,
+        companyId: result.company?.id,
+        ownerId: owner.userId,
+        sourceLeadId: lead.id,
+      },
+    });
+    const after = await rowCounts();
+    expect(after.deals).toBe(before.deals + 1);
+    const history = await owner.client.deals.history.query({ id: result.deal?.id as string });
+    expect(history.items.map((item) => item.action)).toEqual(["convert"]);
+  });
+
+  it("takes the deal's name and stage as given; a lead without a company names the deal after itself", async () => {
+    const pipeline = await defaultPipeline();
+    const stage = pipeline.stages[2];
+    const named = await convert({ id: (await newLead()).id, createDeal: true, deal: { name: "Big one", stageId: stage?.id } });
+    expect(named.deal).toMatchObject({ name: "Big one", stageId: stage?.id, pipelineId: pipeline.id });
+
+    const unnamed = await convert({ id: (await newLead({ firstName: "Solo", lastName: "Trader" })).id, createDeal: true });
+    expect(unnamed.deal?.name).toBe("Solo Trader deal");
+    expect(unnamed.deal?.companyId).toBeNull();
+  });
+
+  it("refuses a stage of another organization, an amount without its currency, and writes nothing", async () => {
+    const stranger = await server.signup("Deal stranger");
+    const theirs = await defaultPipeline(stranger.orgId);
+    const lead = await newLead({ companyName: `Refused ${unique()}` });
+    const before = await rowCounts();
+    const foreign = await failure(convert({ id: lead.id, createDeal: true, deal: { stageId: theirs.stages[0]?.id } }));
+    expect(foreign).toMatchObject({ code: "NOT_FOUND", httpStatus: 404 });
+    expect(foreign.message).toContain("deal.stageId");
+    const half = await failure(convert({ id: lead.id, createDeal: true, deal: { amount: "10" } }));
+    expect(half).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400 });
+    expect(half.message).toContain("deal.currency");
+    expect(await rowCounts()).toEqual(before);
+    expect((await owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
+  });
+
+  it("needs deals:write only when it creates a deal", async () => {
+    const boss = await server.signup("Deal boss");
+    const role = await boss.client.roles.create.mutate({
+      key: "no-deals",
+      name: "No deals",
+      permissions: ["leads:read", "leads:write", "companies:read", "companies:write", "contacts:read", "contacts:write"],
+    });
+    const rep = await server.signup("Rep");
+    await boss.client.members.add.mutate({ email: rep.email, roleId: role.id });
+    const repClient = server.client();
+    await repClient.$session.login({ email: rep.email, password: PASSWORD, organizationId: boss.orgId });
+    const lead = await newLead({ companyName: "Reps Ltd" }, boss);
+
+    const refused = await failure(repClient.leads.convert.mutate({ id: lead.id }));
+    expect(refused).toMatchObject({ code: "FORBIDDEN", httpStatus: 403 });
+    expect(refused.message).toContain("deals:write");
+    const done = await repClient.leads.convert.mutate({ id: lead.id, createDeal: false });
+    expect(done.deal).toBeNull();
+  });
+
+  it("a dry run predicts the deal, and a second conversion answers it without a new one", async () => {
+    const tag = unique();
+    const pipeline = await defaultPipeline();
+    const lead = await newLead({ companyName: `Predict ${tag}` });
+    const before = await rowCounts();
+    const dry = await owner.client.leads.convert.mutate({ id: lead.id, dryRun: true });
+    expect(await rowCounts()).toEqual(before);
+    expect(dry.actions.deal).toEqual({
+      action: "create",
+      id: null,
+      values: {
+        name: `Predict ${tag} deal`,
+        pipelineId: pipeline.id,
+        stageId: pipeline.stages[0]?.id,
+        contactId: null,
+        companyId: null,
+        ownerId: null,
+        sourceLeadId: lead.id,
+      },
+    });
+
+    const real = await owner.client.leads.convert.mutate({ id: lead.id });
+    expect(real.actions.deal).toEqual({
+      ...dry.actions.deal,
+      id: real.deal?.id,
+      values: { ...dry.actions.deal.values, contactId: real.contact?.id, companyId: real.company?.id },
+    });
+    const counted = await rowCounts();
+    const again = await owner.client.leads.convert.mutate({ id: lead.id });
+    expect(await rowCounts()).toEqual(counted);
+    expect(again.deal?.id).toBe(real.deal?.id);
+    expect(again.actions.deal).toEqual({ action: "none", id: real.deal?.id, values: {} });
+
+    // The deal and the lead can each be deleted for good: the other lets go of it.
+    await owner.client.deals.purge.mutate({ id: real.deal?.id as string });
+    expect((await owner.client.leads.byId.query({ id: lead.id })).convertedDealId).toBeNull();
+    const second = await newLead({ companyName: `Predict two ${tag}` });
+    const withDeal = await owner.client.leads.convert.mutate({ id: second.id });
+    await owner.client.leads.purge.mutate({ id: second.id });
+    expect((await owner.client.deals.byId.query({ id: withDeal.deal?.id as string })).sourceLeadId).toBeNull();
+  });
+});

@@ -5,6 +5,7 @@ import { defineResource, recordModel } from "../../kit/resource.ts";
 import { booleanFilter } from "../../lib/filters.ts";
 import { timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm } from "../../lib/search-text.ts";
+import { releaseConvertedLeads } from "../leads/conversion-links.ts";
 import { presentDeal, stagesById } from "./present.ts";
 import { dealChangeColumns, newDealColumns, recordFirstStays, startingStage } from "./stage-moves.ts";
 
@@ -125,6 +126,7 @@ export const deals = defineResource({
       };
     },
     afterCreate: (tx, ctx, rows) => recordFirstStays(tx, ctx, rows as Deal[]),
+    beforePurge: (tx, ctx, row) => releaseConvertedLeads(tx, ctx, "convertedDealId", row.id),
     changeColumns: (tx, ctx, before, changes) => dealChangeColumns(tx, ctx, before as Deal, changes),
     present: (row, prepared, now) => presentDeal(row as Deal, prepared as Awaited<ReturnType<typeof stagesById>>, now),
     where: (_ctx, filters) => {

@@ -1,13 +1,15 @@
 import type { Lead, Prisma } from "@crm/db";
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { badRequest, conflict } from "../../errors.ts";
-import { referenceNotFound } from "../../kit/records.ts";
+import { errorDetailsOf, fieldError } from "../../errors.ts";
 import type { AnyResource, RecordRow } from "../../kit/resource.ts";
 import { currencySchema } from "../../lib/codes.ts";
 import { decimalInput } from "../../lib/decimal.ts";
 import { idSchema, text } from "../../lib/schemas.ts";
 import type { Permission } from "../../permissions.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { deals } from "../deals/schemas.ts";
+import { startingStage } from "../deals/stage-moves.ts";
 import type { Step } from "./convert.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -26,11 +28,9 @@ export const dealInput = z
 
 export type DealInput = z.output<typeof dealInput>;
 
-export const dealOutput = z.object({ id: z.uuid() });
-
-/** Not declared yet: the deals resource lands with its own branch. */
-export const dealResource: AnyResource | undefined = undefined;
-export const DEAL_PERMISSIONS: Permission[] = [];
+export const dealOutput = deals.schemas.output;
+export const dealResource: AnyResource = deals;
+export const DEAL_PERMISSIONS: Permission[] = ["deals:write"];
 
 export interface ConversionDeal {
   lead: Lead;
@@ -40,36 +40,16 @@ export interface ConversionDeal {
   companyId: string | null;
 }
 
-/** The pipeline and stage of the deal: as given (the stage must be of the pipeline), else the default pipeline's first open stage. */
-async function pipelineAndStage(tx: Tx, ctx: OrgContext, input: DealInput | undefined) {
-  const scope = { organizationId: ctx.org.id, deletedAt: null };
-  if (input?.stageId) {
-    const stage = await tx.pipelineStage.findFirst({
-      where: { ...scope, id: input.stageId, pipeline: { deletedAt: null } },
-      select: { id: true, pipelineId: true },
-    });
-    if (!stage) throw referenceNotFound("deal.stageId", "Pipeline stage not found");
-    if (input.pipelineId && stage.pipelineId !== input.pipelineId) {
-      throw badRequest("deal.stageId", "is not a stage of deal.pipelineId");
-    }
-    return { pipelineId: stage.pipelineId, stageId: stage.id };
+/** The deal's starting stage as deals.create picks it, its errors naming the fields under `deal`. */
+async function startingStageOfDeal(tx: Tx, ctx: OrgContext, input: DealInput | undefined) {
+  try {
+    return await startingStage(tx, ctx, input?.pipelineId, input?.stageId);
+  } catch (error) {
+    const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
+    if (!details || !(error instanceof TRPCError) || error.code === "INTERNAL_SERVER_ERROR") throw error;
+    const issues = details.issues.map((issue) => ({ ...issue, path: `deal.${issue.path}` }));
+    throw fieldError(error.code as "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND", `deal.${error.message}`, issues);
   }
-  const pipeline = await tx.pipeline.findFirst({
-    where: input?.pipelineId ? { ...scope, id: input.pipelineId } : { ...scope, isDefault: true },
-    select: { id: true },
-  });
-  if (!pipeline) {
-    throw input?.pipelineId
-      ? referenceNotFound("deal.pipelineId", "Pipeline not found")
-      : conflict("deal.pipelineId", "the organization has no default pipeline: name one");
-  }
-  const stage = await tx.pipelineStage.findFirst({
-    where: { ...scope, pipelineId: pipeline.id, kind: "open" },
-    orderBy: [{ position: "asc" }, { id: "asc" }],
-    select: { id: true },
-  });
-  if (!stage) throw conflict("deal.pipelineId", "the pipeline has no open stage");
-  return { pipelineId: pipeline.id, stageId: stage.id };
 }
 
 const DEAL_NAME_MAX = 200;
@@ -88,8 +68,7 @@ export async function planDeal(
   defaults: ConversionDeal,
   input: DealInput | undefined,
 ): Promise<Step<RecordRow>> {
-  if (!dealResource) return { action: "none", record: null, values: {} };
-  const { pipelineId, stageId } = await pipelineAndStage(tx, ctx, input);
+  const { pipelineId, id: stageId } = await startingStageOfDeal(tx, ctx, input);
   const values: Record<string, unknown> = {
     name: input?.name ?? defaultDealName(defaults.lead, defaults.companyName),
     pipelineId,

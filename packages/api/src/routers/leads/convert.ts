@@ -323,9 +323,7 @@ async function convertInTransaction(tx: Tx, ctx: OrgContext, input: ConvertLeadI
     dealStepPlanned.action === "create"
       ? { ...dealStepPlanned.values, contactId: contact.id, companyId: company?.id ?? null }
       : dealStepPlanned.values;
-  const deal = dealResource
-    ? await applyStep<RecordRow>(tx, ctx, dealResource, { ...dealStepPlanned, values: dealValues }, "deal")
-    : null;
+  const deal = await applyStep<RecordRow>(tx, ctx, dealResource, { ...dealStepPlanned, values: dealValues }, "deal");
   const converted = await changeLead(
     tx,
     ctx,
@@ -366,7 +364,7 @@ async function alreadyConverted(tx: Tx, ctx: OrgContext, lead: Lead, dryRun: boo
   const [contact, company, deal] = await Promise.all([
     find<Contact>(contacts, lead.convertedContactId),
     find<Company>(companies, lead.convertedCompanyId),
-    dealResource ? find<RecordRow>(dealResource, lead.convertedDealId) : null,
+    find<RecordRow>(dealResource, lead.convertedDealId),
   ]);
   const none = (row: RecordRow | null) => ({ action: "none" as const, id: row?.id ?? null, values: {} });
   return {
@@ -392,6 +390,6 @@ export async function convertLead(ctx: OrgContext, input: ConvertLeadInput) {
     lead: await present(leads, result.lead),
     contact: await present(contacts, result.contact),
     company: await present(companies, result.company),
-    deal: dealResource ? await present(dealResource, result.deal) : null,
+    deal: await present(dealResource, result.deal),
   } as never;
 }

@@ -173,6 +173,10 @@ export const leads = defineResource({
     patchColumns: (_before, patch) => leadPatchColumns(patch as Partial<CreateLeadInput>),
     changeColumns: (tx, ctx, before, changes) => leadChangeColumns(tx, ctx, before as Lead, changes),
     present: (row, threshold, now) => presentLead(row as Lead, threshold as number, now),
+    // Deals keep their own history; they only forget which lead they came from (the key is NO ACTION).
+    beforePurge: async (tx, ctx, row) => {
+      await tx.deal.updateMany({ where: { organizationId: ctx.org.id, sourceLeadId: row.id }, data: { sourceLeadId: null } });
+    },
     where: (_ctx, filters, threshold) => {
       const and: object[] = [];
       if (filters.hot === true) and.push({ score: { gte: threshold } });
