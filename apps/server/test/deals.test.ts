@@ -197,4 +197,109 @@ describe("deals", () => {
     const won = await owner.client.deals.list.query({ pipelineId: [pipeline.id], status: ["won"] });
     expect(won.items.map((deal) => deal.id)).toEqual([small.id]);
   });
+
+  it("answers the board: stages in order with counts, per-currency totals and weighted totals, and their first deals", async () => {
+    const pipeline = await owner.client.pipelines.create.mutate({ name: `Board ${unique()}` });
+    const qualified = stageNamed(pipeline, "Qualified");
+    const proposal = stageNamed(pipeline, "Proposal sent");
+    const deal = (name: string, extra: Record<string, unknown> = {}) =>
+      owner.client.deals.create.mutate({ name, pipelineId: pipeline.id, ...extra });
+    await deal("A", { amount: "1000", currency: "EUR" });
+    await deal("B", { amount: "250.50", currency: "EUR", probability: "0.5" });
+    await deal("C", { amount: "300", currency: "USD" });
+    await deal("D", { amount: "2000", currency: "EUR", stageId: proposal.id });
+    await deal("E");
+
+    const board = await owner.client.deals.board.query({ pipelineId: pipeline.id, limit: 2 });
+    expect(board.pipeline.id).toBe(pipeline.id);
+    expect(board.stages.map((stage) => [stage.name, stage.count])).toEqual([
+      ["Qualified", 4],
+      ["Meeting scheduled", 0],
+      ["Proposal sent", 1],
+      ["Negotiation", 0],
+      ["Won", 0],
+      ["Lost", 0],
+    ]);
+    const first = board.stages[0];
+    // EUR: 1000 + 250.50; weighted 1000 × 0.1 + 250.50 × 0.5 (its override) = 100 + 125.25.
+    expect(first?.totals).toEqual([
+      { currency: "EUR", count: 2, amount: "1250.50", weighted: "225.25" },
+      { currency: "USD", count: 1, amount: "300.00", weighted: "30.00" },
+      { currency: null, count: 1, amount: "0.00", weighted: "0.00" },
+    ]);
+    expect(first?.id).toBe(qualified.id);
+    expect(first?.deals.items).toHaveLength(2);
+    expect(first?.deals.nextCursor).not.toBeNull();
+    expect(board.stages[2]?.totals).toEqual([{ currency: "EUR", count: 1, amount: "2000.00", weighted: "1000.00" }]);
+
+    const rest = await server.rest("GET", `/deals/board?pipelineId=${pipeline.id}&limit=1`, { token: owner.token() });
+    expect(rest.status).toBe(200);
+    expect(rest.body.stages[0].deals.items).toHaveLength(1);
+    const byDefault = await owner.client.deals.board.query({});
+    expect(byDefault.pipeline.isDefault).toBe(true);
+  });
+
+  it("answers stats over the filtered deals: open value by stage, forecast by month, win rate, won size, cycle, by owner", async () => {
+    const pipeline = await owner.client.pipelines.create.mutate({ name: `Stats ${unique()}` });
+    const negotiation = stageNamed(pipeline, "Negotiation");
+    const deal = (name: string, extra: Record<string, unknown>) =>
+      owner.client.deals.create.mutate({ name, pipelineId: pipeline.id, ownerId: owner.userId, ...extra });
+    await deal("A", { amount: "1000", currency: "EUR", expectedCloseDate: "2027-01-15" });
+    await deal("B", { amount: "500", currency: "EUR", expectedCloseDate: "2027-01-20", stageId: negotiation.id });
+    await deal("C", { amount: "200", currency: "USD", expectedCloseDate: "2027-02-01" });
+    const won = [
+      await deal("W1", { amount: "3000", currency: "EUR" }),
+      await deal("W2", { amount: "1000", currency: "EUR" }),
+      await deal("W3", { amount: "500", currency: "USD", ownerId: agent.userId }),
+    ];
+    const lost = await deal("L1", { amount: "100", currency: "USD", ownerId: agent.userId });
+    for (const [index, { id }] of won.entries()) {
+      const closed = await owner.client.deals.markWon.mutate({ id });
+      // Created 10, 20 and 30 days before closing: an average cycle of 20 days.
+      const createdAt = new Date((closed.closedAt as Date).getTime() - (index + 1) * 10 * DAY_MS);
+      await server.prisma.deal.update({ where: { id }, data: { createdAt } });
+    }
+    await owner.client.deals.markLost.mutate({ id: lost.id, reason: "budget" });
+
+    const stats = await owner.client.deals.stats.query({ pipelineId: [pipeline.id] });
+    expect(stats.count).toBe(7);
+    expect(stats.openValueByStage.map(({ stageName, currency, count, amount }) => [stageName, currency, count, amount])).toEqual([
+      ["Qualified", "EUR", 1, "1000.00"],
+      ["Qualified", "USD", 1, "200.00"],
+      ["Negotiation", "EUR", 1, "500.00"],
+    ]);
+    // 1000 × 0.1 + 500 × 0.75 = 475; 200 × 0.1 = 20.
+    expect(stats.forecastByMonth).toEqual([
+      { month: "2027-01", currency: "EUR", count: 2, amount: "1500.00", weighted: "475.00" },
+      { month: "2027-02", currency: "USD", count: 1, amount: "200.00", weighted: "20.00" },
+    ]);
+    expect(stats).toMatchObject({ won: 3, lost: 1, winRate: 0.75 });
+    expect(stats.averageWonSize).toEqual([
+      { currency: "EUR", count: 2, average: "2000.00" },
+      { currency: "USD", count: 1, average: "500.00" },
+    ]);
+    expect(stats.averageSalesCycleDays).toBeCloseTo(20, 5);
+    const byOwner = Object.fromEntries(stats.byOwner.map((row) => [row.ownerId, row]));
+    expect(byOwner[owner.userId]).toEqual({
+      ownerId: owner.userId,
+      open: 3,
+      won: 2,
+      lost: 0,
+      winRate: 1,
+      wonValue: [{ currency: "EUR", amount: "4000.00" }],
+    });
+    expect(byOwner[agent.userId]).toEqual({
+      ownerId: agent.userId,
+      open: 0,
+      won: 1,
+      lost: 1,
+      winRate: 0.5,
+      wonValue: [{ currency: "USD", amount: "500.00" }],
+    });
+    const filtered = await server.rest("GET", `/deals/stats?pipelineId=${pipeline.id}&owner=${agent.userId}`, {
+      token: owner.token(),
+    });
+    expect(filtered.status).toBe(200);
+    expect(filtered.body).toMatchObject({ count: 2, won: 1, lost: 1, winRate: 0.5, openValueByStage: [] });
+  });
 });
