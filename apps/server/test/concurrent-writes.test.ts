@@ -171,7 +171,8 @@ describe("100 concurrent writes of one lead", () => {
       source: "website",
     });
     for (let i = 0; i < final.callAttempts; i++) await owner.client.leads.logCall.mutate({ id: twin.id });
-    const settled = await owner.client.leads.update.mutate({ id: twin.id, status: final.status });
+    const status = final.status === "converted" ? undefined : final.status;
+    const settled = await owner.client.leads.update.mutate({ id: twin.id, status });
     expect(final.score).toBe(settled.score);
     expect(final.scoreBreakdown).toEqual(settled.scoreBreakdown);
     // The writes run one after another on the lead's lock; a busy machine needs more than the default.

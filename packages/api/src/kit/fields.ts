@@ -2,7 +2,7 @@ import { z } from "zod";
 import { currencySchema } from "../lib/codes.ts";
 import { phoneSchema, profileUrlSchema, websiteSchema } from "../lib/contact-points.ts";
 import { countryCodeSchema } from "../lib/countries.ts";
-import { dateTimeInput } from "../lib/dates.ts";
+import { calendarDateInput, calendarDateOutput, dateTimeInput } from "../lib/dates.ts";
 import { decimalInput, decimalOutput } from "../lib/decimal.ts";
 import { domainSchema } from "../lib/domains.ts";
 import { emailField, idSchema, text, timestamp } from "../lib/schemas.ts";
@@ -155,7 +155,7 @@ export const fields = {
    * a number that is one, never rounded; shown as a string with `scale` decimals.
    */
   decimal: <const O extends FieldOptions = NoOptions>(
-    format: { digits: number; scale: number; min?: number },
+    format: { digits: number; scale: number; min?: number; max?: number },
     options: O = {} as O,
   ) => field("decimal", decimalInput(format), decimalOutput(format.scale), options),
   /** A profile page on `host` or a subdomain (e.g. a LinkedIn profile), stored as an https URL. */
@@ -182,6 +182,22 @@ export const fields = {
     values: V,
     options: O = {} as O,
   ) => field("enum", z.enum(values), z.enum(values), options, false, values),
+  /**
+   * A workflow status with a database default: callers write `written`; `serverSet` only the
+   * server's own actions set (a lead's `converted`). The API shows, filters and exports every value.
+   */
+  status: <
+    const V extends readonly [string, ...string[]],
+    const S extends readonly [string, ...string[]],
+    const O extends FieldOptions = NoOptions,
+  >(
+    written: V,
+    serverSet: S,
+    options: O = {} as O,
+  ) => {
+    const all = [...written, ...serverSet] as unknown as readonly [...V, ...S];
+    return field("enum", z.enum(written), z.enum(all), options, false, all);
+  },
   /** A set of enum values (a PostgreSQL enum array). */
   enumSet: <const V extends readonly [string, ...string[]], const O extends FieldOptions = NoOptions>(
     values: V,
@@ -205,6 +221,9 @@ export const fields = {
   boolean: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
     field("boolean", z.boolean(), z.boolean(), options, false),
   dateTime: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("date", dateTimeInput, timestamp, options),
+  /** A calendar day (a DATE column): written and shown as ISO "YYYY-MM-DD", stored as its first instant in UTC. */
+  date: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("date", calendarDateInput, calendarDateOutput, options),
   /** The id of another record of the organization (checked: NOT_FOUND otherwise, as for an unknown id). */
   id: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("id", idSchema, z.uuid(), options),
   /** A value only the server writes and shows as `output`. */

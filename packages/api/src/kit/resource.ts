@@ -138,7 +138,8 @@ function fieldFilterShapeOf<F extends FieldTable>(fields: F): FieldFilterShape<F
             .default("any")
             .meta({ description: `Whether a record needs any or all of the listed ${name}.` });
         } else {
-          shape[name] = multiValue(field.input).optional();
+          // An enum is filtered by every value it shows, server-set ones included.
+          shape[name] = multiValue(field.kind === "enum" ? field.output : field.input).optional();
         }
         break;
       case "equals":
@@ -238,6 +239,12 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
    * setting its output depends on); cached by the resource as it sees fit.
    */
   prepare?(db: Tx, ctx: OrgContext): Promise<Prepared>;
+  /**
+   * Completes a validated create input from the database before its row is built (a deal's
+   * default pipeline and first stage), refusing what the database contradicts (a stage of
+   * another pipeline); every create path calls it, in the write's transaction.
+   */
+  completeInput?(tx: Tx, ctx: OrgContext, input: Create): Promise<Create>;
   /** The columns of a new row from validated create input (derived columns included). */
   newRow?(ctx: OrgContext, input: Create): Record<string, unknown>;
   /**

@@ -37,3 +37,80 @@ export const domainSchema = z
     }
     return domain;
   });
+
+/** Mail providers anyone can sign up with, by their registrable name: any country's `yahoo.*` is free mail. */
+const FREE_MAIL_PROVIDERS = new Set([
+  "gmail",
+  "googlemail",
+  "yahoo",
+  "ymail",
+  "rocketmail",
+  "hotmail",
+  "outlook",
+  "live",
+  "msn",
+  "windowslive",
+  "icloud",
+  "me",
+  "mac",
+  "aol",
+  "aim",
+  "proton",
+  "protonmail",
+  "pm",
+  "tutanota",
+  "tuta",
+  "gmx",
+  "web",
+  "mail",
+  "yandex",
+  "ya",
+  "zoho",
+  "zohomail",
+  "fastmail",
+  "hey",
+  "inbox",
+  "rambler",
+  "qq",
+  "163",
+  "126",
+  "yeah",
+  "sina",
+  "sohu",
+  "naver",
+  "daum",
+  "hanmail",
+  "rediffmail",
+  "libero",
+  "laposte",
+  "wanadoo",
+  "free",
+  "t-online",
+  "freenet",
+  "seznam",
+  "wp",
+  "o2",
+  "interia",
+  "bigpond",
+  "sbcglobal",
+  "btinternet",
+]);
+
+/** Country-code and generic endings free mail providers sit under (`yahoo.co.uk`, `mail.ru`, `fastmail.fm`). */
+const FREE_MAIL_SUFFIX =
+  /^(com|net|org|me|fm|io|de|fr|it|es|ru|ua|by|kz|cz|pl|kr|cn|jp|in|ca|au|br|nl|be|at|ch|se|no|dk|fi|ie|uk|co\.uk|com\.au|com\.br|co\.jp|co\.in|co\.kr|com\.cn|com\.mx|com\.ar|co\.nz)$/;
+
+/**
+ * Whether `domain` (normalized) is a free mail provider's (gmail.com, yahoo.co.uk, mail.ru,
+ * qq.com, proton.me, ...): the domain of such an address says nothing about the company.
+ */
+export function isFreeMailDomain(domain: string): boolean {
+  const [provider, ...rest] = domain.toLowerCase().split(".");
+  return provider !== undefined && FREE_MAIL_PROVIDERS.has(provider) && FREE_MAIL_SUFFIX.test(rest.join("."));
+}
+
+/** The domain of an email address, normalized; undefined when it has none. */
+export function emailDomain(email: string | null | undefined): string | undefined {
+  const at = email?.lastIndexOf("@") ?? -1;
+  return email && at >= 0 ? normalizeDomain(email.slice(at + 1)) : undefined;
+}

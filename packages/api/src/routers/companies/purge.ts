@@ -3,6 +3,7 @@ import { writeRecords } from "../../kit/bulk.ts";
 import { lockRecords } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { contacts } from "../contacts/schemas.ts";
+import { releaseConvertedLeads } from "../leads/conversion-links.ts";
 import { companies } from "./schemas.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -10,10 +11,11 @@ type Tx = Prisma.TransactionClient;
 /**
  * Before a company is deleted for good, what points at it lets go (the foreign keys are NO ACTION):
  * its subsidiaries lose their parent, the companies merged into it their pointer, contacts their
- * primary company (each audited as an update of that record). Its contact links go with it
+ * primary company, converted leads their link (each audited as an update of that record). Its contact links go with it
  * (ON DELETE CASCADE).
  */
 export async function clearReferencesTo(tx: Tx, ctx: OrgContext, companyId: string): Promise<void> {
+  await releaseConvertedLeads(tx, ctx, "convertedCompanyId", companyId);
   for (const column of ["parentId", "mergedIntoId"] as const) {
     const referencing = await tx.company.findMany({
       where: { organizationId: ctx.org.id, [column]: companyId },

@@ -6,6 +6,7 @@ import { phoneSchema } from "../../lib/contact-points.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { emailField, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm } from "../../lib/search-text.ts";
+import { releaseConvertedLeads } from "../leads/conversion-links.ts";
 import { contactChangeColumns, contactsAtCompaniesMatching, linkPrimaryCompanies, newContactRow } from "./derived.ts";
 
 export const CONTACT_STATUSES = ["subscriber", "lead", "prospect", "customer", "churned", "other"] as const;
@@ -115,6 +116,7 @@ export const contacts = defineResource({
     // Contacts merged into this one keep a pointer to it (NO ACTION): cleared, as the purge leaves them nothing to point at.
     beforePurge: async (tx, ctx, row) => {
       await tx.contact.updateMany({ where: { organizationId: ctx.org.id, mergedIntoId: row.id }, data: { mergedIntoId: null } });
+      await releaseConvertedLeads(tx, ctx, "convertedContactId", row.id);
     },
   },
 });

@@ -1,4 +1,5 @@
 import type { Lead, Prisma } from "@crm/db";
+import { conflict } from "../../errors.ts";
 import type { OrgContext } from "../../trpc.ts";
 import type { CreateLeadInput } from "./schemas.ts";
 import { SCORE_INPUT_FIELDS, scoreLead } from "./scoring.ts";
@@ -16,7 +17,15 @@ export const STATUS_PROBABILITY: Record<string, number> = {
   won: 1,
   lost: 0,
   unqualified: 0,
+  converted: 1,
 };
+
+/** A converted lead keeps its status: it lives on as the contact (and company and deal) it became. */
+export function refuseUnconverting(before: Pick<Lead, "status">, status: Lead["status"] | undefined): void {
+  if (before.status === "converted" && status !== undefined && status !== "converted") {
+    throw conflict("status", "a converted lead stays converted (its contact, company and deal carry on)");
+  }
+}
 
 /** The score, breakdown and search text that follow from a lead's other fields. */
 export function derivedLeadFields(
@@ -121,6 +130,7 @@ export async function leadChangeColumns(
   changes: LeadChanges,
   options: { rescore?: boolean } = {},
 ) {
+  refuseUnconverting(before, changes.status);
   const noteCount = leadChangeRescores(before, changes, options)
     ? await tx.leadNote.count({ where: { leadId: before.id } })
     : undefined;

@@ -57,7 +57,11 @@ function splitNameColumn(values: Record<string, unknown>): Record<string, unknow
 
 /** The columns of each update, re-scored (with the lead's note count) where the changes call for it. */
 async function leadUpdateRows(tx: Prisma.TransactionClient, ctx: OrgContext, updates: PlannedUpdate<CreateLeadInput, Lead>[]) {
-  const planned = updates.map(({ before, changes }) => ({ before, changes: changesFromRow(changes) }));
+  // A converted lead keeps its status whatever the file says (see refuseUnconverting).
+  const planned = updates.map(({ before, changes: { status, ...changes } }) => ({
+    before,
+    changes: changesFromRow(status === undefined || before.status === "converted" ? changes : { ...changes, status }),
+  }));
   const rescored = planned.filter(({ before, changes }) => leadChangeRescores(before, changes)).map(({ before }) => before.id);
   const noteCounts = new Map(
     rescored.length

@@ -4,6 +4,7 @@ import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
 import { addLeadNote, disqualifyLead, listLeadNotes, logLeadCall, qualifyLead, setLeadActive } from "./actions.ts";
 import { bulkUpdateStatus } from "./bulk.ts";
+import { convertLead, convertLeadInput, convertLeadOutput } from "./convert.ts";
 import {
   addNoteInput,
   bulkStatusInput,
@@ -67,6 +68,17 @@ export const leadsRouter = staticRoutesFirst({
     .input(disqualifyInput)
     .output(leadOutput)
     .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => disqualifyLead(tx, ctx, input.id, input.reason))),
+
+  convert: resourceAction(leads, "write", {
+    method: "POST",
+    path: "/{id}/convert",
+    summary: "Convert a lead into a contact, a company and a deal (existing ones linked; dryRun: only say what would happen)",
+    description:
+      "One transaction. Needs contacts:write, companies:write and, with a deal, deals:write besides leads:write. Linking an existing contact or company fills only its empty fields. The lead becomes `converted` with links to what it became; converting it again answers the same records and writes nothing.",
+  })
+    .input(convertLeadInput)
+    .output(convertLeadOutput)
+    .mutation(({ ctx, input }) => convertLead(ctx, input)),
 
   addNote: resourceAction(leads, "write", { method: "POST", path: "/{id}/notes", summary: "Add a note (author and time kept)" })
     .input(addNoteInput)

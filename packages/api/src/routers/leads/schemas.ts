@@ -10,7 +10,12 @@ import { leadChangeColumns, leadPatchColumns, newLeadData } from "./derived.ts";
 import { hotThreshold, presentLead } from "./present.ts";
 import { normalizeSearchTerm } from "./search-text.ts";
 
+/** The statuses a caller may give a lead. */
 export const LEAD_STATUSES = ["new", "contacted", "qualified", "proposal", "negotiation", "won", "lost", "unqualified"] as const;
+/** Statuses only the server's actions set: leads.convert makes a lead `converted`. */
+export const LEAD_SERVER_STATUSES = ["converted"] as const;
+/** Every status a lead shows (stats count each). */
+export const LEAD_SHOWN_STATUSES = [...LEAD_STATUSES, ...LEAD_SERVER_STATUSES] as const;
 export const LEAD_SOURCES = [
   "website",
   "referral",
@@ -80,7 +85,8 @@ const leadFields = {
     exported: { header: "Source" },
     imported: ["Source", "Lead Source", "Channel", "Origin"],
   }),
-  status: fields.enumWithDefault(LEAD_STATUSES, {
+  status: fields.status(LEAD_STATUSES, LEAD_SERVER_STATUSES, {
+    description: "`converted` is set by leads.convert only, and a converted lead keeps it.",
     filter: "in",
     exported: { header: "Status" },
     imported: ["Status", "Lead Status", "Stage"],
@@ -172,6 +178,10 @@ export const leads = defineResource({
     patchColumns: (_before, patch) => leadPatchColumns(patch as Partial<CreateLeadInput>),
     changeColumns: (tx, ctx, before, changes) => leadChangeColumns(tx, ctx, before as Lead, changes),
     present: (row, threshold, now) => presentLead(row as Lead, threshold as number, now),
+    // Deals keep their own history; they only forget which lead they came from (the key is NO ACTION).
+    beforePurge: async (tx, ctx, row) => {
+      await tx.deal.updateMany({ where: { organizationId: ctx.org.id, sourceLeadId: row.id }, data: { sourceLeadId: null } });
+    },
     where: (_ctx, filters, threshold) => {
       const and: object[] = [];
       if (filters.hot === true) and.push({ score: { gte: threshold } });
@@ -224,7 +234,10 @@ export const leadStatsOutput = z.object({
   bySource: z.record(z.string(), z.number().int()),
   averageScore: z.number().nullable(),
   hotCount: z.number().int(),
-  conversionRate: z.number().nullable().meta({ description: "won / (won + lost + unqualified); null when nothing is closed." }),
+  conversionRate: z
+    .number()
+    .nullable()
+    .meta({ description: "(won + converted) / (won + converted + lost + unqualified); null when nothing is closed." }),
   newPerWeek: z.array(z.object({ weekStart: timestamp, count: z.number().int() })),
 });
 

@@ -3,6 +3,8 @@
  * The breakdown is returned with the lead so a salesperson sees why a lead is hot.
  */
 
+import { isFreeMailDomain } from "../../lib/domains.ts";
+
 export interface ScoreInput {
   source: string;
   email?: string | null;
@@ -37,27 +39,6 @@ export const SOURCE_POINTS: Record<string, number> = {
   other: 0,
 };
 
-export const FREE_MAIL_DOMAINS = new Set([
-  "gmail.com",
-  "googlemail.com",
-  "yahoo.com",
-  "hotmail.com",
-  "outlook.com",
-  "live.com",
-  "msn.com",
-  "icloud.com",
-  "me.com",
-  "aol.com",
-  "proton.me",
-  "protonmail.com",
-  "gmx.com",
-  "gmx.de",
-  "mail.ru",
-  "yandex.ru",
-  "web.de",
-  "zoho.com",
-]);
-
 const HIGH_VALUE_TAGS = new Set(["enterprise", "vip", "priority", "hot", "decision-maker", "budget-approved"]);
 
 const SENIORITY: { pattern: RegExp; points: number; level: string }[] = [
@@ -82,7 +63,7 @@ export function scoreLead(lead: ScoreInput, now: Date = new Date()): LeadScore {
 
   const domain = lead.email?.split("@")[1]?.toLowerCase();
   if (domain) {
-    if (FREE_MAIL_DOMAINS.has(domain)) add("email", 2, `free mail address (${domain})`);
+    if (isFreeMailDomain(domain)) add("email", 2, `free mail address (${domain})`);
     else add("email", 10, `business email domain (${domain})`);
   }
   if (lead.phone) add("phone", 5, "reachable by phone");

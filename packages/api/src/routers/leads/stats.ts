@@ -1,7 +1,7 @@
 import type { Prisma } from "@crm/db";
 import type { OrgContext } from "../../trpc.ts";
 import { hotThreshold } from "./present.ts";
-import { LEAD_SOURCES, LEAD_STATUSES, type LeadFilterInput } from "./schemas.ts";
+import { LEAD_SHOWN_STATUSES, LEAD_SOURCES, type LeadFilterInput } from "./schemas.ts";
 import { leadsWhere } from "./service.ts";
 
 const WEEK_MS = 7 * 86_400_000;
@@ -38,12 +38,13 @@ export async function leadStats(db: Prisma.TransactionClient, ctx: OrgContext, f
     ),
   ]);
 
-  const statusCounts = Object.fromEntries(LEAD_STATUSES.map((status) => [status, 0])) as Record<string, number>;
+  const statusCounts = Object.fromEntries(LEAD_SHOWN_STATUSES.map((status) => [status, 0])) as Record<string, number>;
   for (const row of byStatus) statusCounts[row.status] = row._count._all;
   const sourceCounts = Object.fromEntries(LEAD_SOURCES.map((source) => [source, 0])) as Record<string, number>;
   for (const row of bySource) sourceCounts[row.source] = row._count._all;
 
-  const won = statusCounts.won ?? 0;
+  // A converted lead is one the team won over: it counts with the won ones.
+  const won = (statusCounts.won ?? 0) + (statusCounts.converted ?? 0);
   const closed = won + (statusCounts.lost ?? 0) + (statusCounts.unqualified ?? 0);
   const average = aggregate._avg.score;
   return {
