@@ -35,6 +35,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   vendors: "A shortcut over the companies of type vendor: the same rows and filters as the companies list.",
   contacts:
     "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
+  interactions:
+    "Interactions: calls, emails, meetings, notes, messages and tasks with a lead, contact, company or deal; filters by kind, direction, link, author, time and keyword.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };

@@ -7,6 +7,8 @@ import { companies } from "./routers/companies/schemas.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
 import { contactsRouter } from "./routers/contacts/router.ts";
 import { contacts } from "./routers/contacts/schemas.ts";
+import { interactionsRouter } from "./routers/interactions/router.ts";
+import { interactions } from "./routers/interactions/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
@@ -25,10 +27,11 @@ export const RESOURCE_ROUTERS = {
   companies: companiesRouter,
   customers: customersRouter,
   vendors: vendorsRouter,
+  interactions: interactionsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, interactions];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI
