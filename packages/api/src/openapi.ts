@@ -37,6 +37,10 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
   interactions:
     "Interactions: calls, emails, meetings, notes, messages and tasks with a lead, contact, company or deal; filters by kind, direction, link, author, time and keyword.",
+  pipelines:
+    "Sales pipelines and their ordered stages (win probability, kind, rotting period); the default pipeline; stages at /pipeline-stages/{id}.",
+  deals:
+    "Deals: amounts per currency, pipeline stages with stage history, won/lost/reopen, rotting, the kanban board, forecast statistics, bulk tools, history.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };

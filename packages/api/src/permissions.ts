@@ -3,7 +3,7 @@
  * of them. Record resources follow `<resource>:<verb>`; the other permissions guard the
  * organization itself.
  */
-export const RECORD_RESOURCES = ["leads", "contacts", "companies", "interactions"] as const;
+export const RECORD_RESOURCES = ["leads", "contacts", "companies", "pipelines", "deals", "interactions"] as const;
 export type RecordResource = (typeof RECORD_RESOURCES)[number];
 
 export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
@@ -23,8 +23,18 @@ export type OrganizationPermission = (typeof ORGANIZATION_PERMISSIONS)[number];
 
 export type Permission = RecordPermission | OrganizationPermission;
 
-function recordPermissions(verbs: readonly RecordVerb[]): RecordPermission[] {
-  return RECORD_RESOURCES.flatMap((resource) => verbs.map((verb) => `${resource}:${verb}` as const));
+/**
+ * Resources that configure the organization rather than hold its records (pipelines): every role
+ * reading records reads them, but their other verbs come only with the grants that administer.
+ */
+export const CONFIGURATION_RESOURCES: readonly RecordResource[] = ["pipelines"];
+
+function recordPermissions(verbs: readonly RecordVerb[], configuration = true): RecordPermission[] {
+  return RECORD_RESOURCES.flatMap((resource) =>
+    verbs
+      .filter((verb) => configuration || verb === "read" || !CONFIGURATION_RESOURCES.includes(resource))
+      .map((verb) => `${resource}:${verb}` as const),
+  );
 }
 
 export const RECORD_PERMISSIONS: readonly RecordPermission[] = recordPermissions(RECORD_VERBS);
@@ -37,6 +47,8 @@ export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
 /** What a built-in role grants: verbs on every record resource, and organization permissions. */
 interface RoleGrants {
   verbs: readonly RecordVerb[];
+  /** Whether the verbs beyond read extend to the configuration resources. */
+  configures?: boolean;
   organization: readonly OrganizationPermission[];
 }
 
@@ -48,10 +60,14 @@ const manageRecords: RoleGrants = {
 };
 const administer: RoleGrants = {
   verbs: [...manageRecords.verbs, "purge"],
+  configures: true,
   organization: [...manageRecords.organization, "members:manage", "roles:manage", "apiKeys:manage", "organization:update"],
 };
 
-const granted = (grants: RoleGrants): Permission[] => [...recordPermissions(grants.verbs), ...grants.organization];
+const granted = (grants: RoleGrants): Permission[] => [
+  ...recordPermissions(grants.verbs, grants.configures ?? false),
+  ...grants.organization,
+];
 
 /**
  * The permission matrix of the built-in roles (README, "Roles", generated from here by

@@ -7,12 +7,16 @@ import { companies } from "./routers/companies/schemas.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
 import { contactsRouter } from "./routers/contacts/router.ts";
 import { contacts } from "./routers/contacts/schemas.ts";
+import { dealsRouter } from "./routers/deals/router.ts";
+import { deals } from "./routers/deals/schemas.ts";
 import { interactionsRouter } from "./routers/interactions/router.ts";
 import { interactions } from "./routers/interactions/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { leads } from "./routers/leads/schemas.ts";
+import { pipelinesRouter } from "./routers/pipelines/router.ts";
+import { pipelines } from "./routers/pipelines/schemas.ts";
 
 /**
  * The composition file: the only module that knows every record resource. The app router takes
@@ -27,11 +31,13 @@ export const RESOURCE_ROUTERS = {
   companies: companiesRouter,
   customers: customersRouter,
   vendors: vendorsRouter,
+  pipelines: pipelinesRouter,
+  deals: dealsRouter,
   interactions: interactionsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, interactions];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI

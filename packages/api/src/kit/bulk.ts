@@ -1,7 +1,7 @@
 import type { Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { conflict, describeIssues, type FieldIssue, invalidFields } from "../errors.ts";
+import { conflict, describeIssues, errorDetailsOf, type FieldIssue, invalidFields } from "../errors.ts";
 import { writeAuditMany } from "../lib/audit.ts";
 import type { OrgContext } from "../trpc.ts";
 import { auditable, checkOwner, lockRecords, updateRecord } from "./records.ts";
@@ -157,7 +157,17 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
       results.push({ index, status: "invalid", errors: describeIssues(parsed.error.issues) });
       continue;
     }
-    const input = parsed.data as Values;
+    let input = parsed.data as Values;
+    if (resource.hooks?.completeInput) {
+      try {
+        input = (await resource.hooks.completeInput(tx, ctx, input)) as Values;
+      } catch (error) {
+        const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
+        if (!details) throw error;
+        results.push({ index, status: "invalid", errors: details.issues });
+        continue;
+      }
+    }
     const ownerId = owner ? input[owner.field] : undefined;
     if (owner && typeof ownerId === "string" && !activeMembers.has(ownerId)) {
       results.push({

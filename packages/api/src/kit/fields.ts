@@ -2,7 +2,7 @@ import { z } from "zod";
 import { currencySchema } from "../lib/codes.ts";
 import { phoneSchema, profileUrlSchema, websiteSchema } from "../lib/contact-points.ts";
 import { countryCodeSchema } from "../lib/countries.ts";
-import { dateTimeInput } from "../lib/dates.ts";
+import { calendarDateInput, calendarDateOutput, dateTimeInput } from "../lib/dates.ts";
 import { decimalInput, decimalOutput } from "../lib/decimal.ts";
 import { domainSchema } from "../lib/domains.ts";
 import { emailField, idSchema, text, timestamp } from "../lib/schemas.ts";
@@ -155,7 +155,7 @@ export const fields = {
    * a number that is one, never rounded; shown as a string with `scale` decimals.
    */
   decimal: <const O extends FieldOptions = NoOptions>(
-    format: { digits: number; scale: number; min?: number },
+    format: { digits: number; scale: number; min?: number; max?: number },
     options: O = {} as O,
   ) => field("decimal", decimalInput(format), decimalOutput(format.scale), options),
   /** A profile page on `host` or a subdomain (e.g. a LinkedIn profile), stored as an https URL. */
@@ -205,6 +205,9 @@ export const fields = {
   boolean: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
     field("boolean", z.boolean(), z.boolean(), options, false),
   dateTime: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("date", dateTimeInput, timestamp, options),
+  /** A calendar day (a DATE column): written and shown as ISO "YYYY-MM-DD", stored as its first instant in UTC. */
+  date: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("date", calendarDateInput, calendarDateOutput, options),
   /** The id of another record of the organization (checked: NOT_FOUND otherwise, as for an unknown id). */
   id: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("id", idSchema, z.uuid(), options),
   /** A value only the server writes and shows as `output`. */

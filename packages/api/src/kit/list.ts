@@ -13,9 +13,11 @@ const capitalize = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}`
 
 /** A range whose lower bound is above its upper one can only be a mistake: refused by name rather than answered with nothing. */
 function checkRange(filters: Filters, low: string, high: string, relation: string) {
-  const from = filters[low] as number | Date | undefined;
-  const to = filters[high] as number | Date | undefined;
-  if (from !== undefined && to !== undefined && from > to) throw badRequest(low, `must not be ${relation} ${high}`);
+  const from = filters[low];
+  const to = filters[high];
+  // Number(): decimal bounds (Prisma.Decimal) compare as numbers, not as their strings.
+  if (from !== undefined && to !== undefined && Number(from) > Number(to))
+    throw badRequest(low, `must not be ${relation} ${high}`);
 }
 
 function rangeCondition(field: string, low: unknown, high: unknown, upperExclusive: boolean): Condition[] {

@@ -176,6 +176,7 @@ export async function createRecord<Row extends RecordRow>(
   input: Values,
   options: { action?: string } = {},
 ): Promise<Row> {
+  if (resource.hooks?.completeInput) input = (await resource.hooks.completeInput(tx, ctx, input)) as Values;
   if (resource.owner) await checkOwner(tx, ctx, resource, input[resource.owner.field]);
   await checkReferences(tx, ctx, resource, input);
   await checkUnique(tx, ctx, resource, input);

@@ -260,6 +260,12 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
    * setting its output depends on); cached by the resource as it sees fit.
    */
   prepare?(db: Tx, ctx: OrgContext): Promise<Prepared>;
+  /**
+   * Completes a validated create input from the database before its row is built (a deal's
+   * default pipeline and first stage), refusing what the database contradicts (a stage of
+   * another pipeline); every create path calls it, in the write's transaction.
+   */
+  completeInput?(tx: Tx, ctx: OrgContext, input: Create): Promise<Create>;
   /** The columns of a new row from validated create input (derived columns included). */
   newRow?(ctx: OrgContext, input: Create): Record<string, unknown>;
   /**

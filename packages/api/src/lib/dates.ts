@@ -50,3 +50,20 @@ export const dateFilterInput = dateSchema(
   z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: DATE_OR_DATE_TIME_MESSAGE }),
   DATE_OR_DATE_TIME_MESSAGE,
 );
+
+const CALENDAR_DATE_MESSAGE = `must be an ISO 8601 calendar date (YYYY-MM-DD, such as 2026-03-01), ${RANGE}`;
+
+/** A calendar day (a DATE column): "YYYY-MM-DD", or a Date (its UTC day), as its first instant in UTC. */
+export const calendarDateInput = z.preprocess(
+  (value) => (value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString().slice(0, 10) : value),
+  z.iso
+    .date({ error: CALENDAR_DATE_MESSAGE })
+    .transform((day) => new Date(`${day}T00:00:00.000Z`))
+    .refine(isWithinDateRange, { error: CALENDAR_DATE_MESSAGE }),
+);
+
+/** A DATE column's value as shown: "YYYY-MM-DD". */
+export const calendarDateOutput = z.preprocess(
+  (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : value),
+  z.iso.date().meta({ description: "A calendar day, YYYY-MM-DD." }),
+);

@@ -6,7 +6,7 @@ import { z } from "zod";
  * string with `scale` decimals. A number is read through its shortest form, so 0.1 is 0.1 and
  * 0.1 + 0.2 (0.30000000000000004) is refused rather than rounded.
  */
-export function decimalInput({ digits, scale, min }: { digits: number; scale: number; min?: number }) {
+export function decimalInput({ digits, scale, min, max }: { digits: number; scale: number; min?: number; max?: number }) {
   const pattern = new RegExp(`^-?\\d{1,${digits - scale}}(\\.\\d{1,${scale}})?$`);
   const message = `must be a decimal number with at most ${digits - scale} digits before the point and ${scale} after`;
   return z
@@ -27,6 +27,10 @@ export function decimalInput({ digits, scale, min }: { digits: number; scale: nu
       const decimal = new Prisma.Decimal(written);
       if (min !== undefined && decimal.lessThan(min)) {
         ctx.addIssue({ code: "custom", message: `must be at least ${min}` });
+        return z.NEVER;
+      }
+      if (max !== undefined && decimal.greaterThan(max)) {
+        ctx.addIssue({ code: "custom", message: `must be at most ${max}` });
         return z.NEVER;
       }
       return decimal;

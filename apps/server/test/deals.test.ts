@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { failure } from "./support/failures.ts";
+import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+
+let server: TestServer;
+let owner: TestUser;
+let agent: TestUser;
+let stranger: TestUser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  owner = await server.signup("Owner");
+  agent = await server.member(owner, "agent", "Agent");
+  stranger = await server.signup("Stranger");
+});
+afterAll(() => server?.close());
+
+let seq = 0;
+const unique = () => `${Date.now().toString(36)}${++seq}`;
+const DAY_MS = 86_400_000;
+
+async function defaultPipeline(user = owner) {
+  const page = await user.client.pipelines.list.query({ isDefault: true });
+  const pipeline = page.items[0];
+  if (!pipeline) throw new Error("no default pipeline");
+  return pipeline;
+}
+
+function stageNamed(pipeline: { stages: { name: string; id: string }[] }, name: string) {
+  const stage = pipeline.stages.find((s) => s.name === name);
+  if (!stage) throw new Error(`no stage ${name}`);
+  return stage;
+}
+
+describe("deals", () => {
+  it("creates a deal in the default pipeline's first open stage, with its first stay", async () => {
+    const pipeline = await defaultPipeline();
+    const deal = await owner.client.deals.create.mutate({
+      name: "Big one",
+      amount: "12500.50",
+      currency: "EUR",
+      expectedCloseDate: "2027-03-15",
+    });
+    expect(deal).toMatchObject({
+      pipelineId: pipeline.id,
+      stageId: stageNamed(pipeline, "Qualified").id,
+      stageName: "Qualified",
+      status: "open",
+      amount: "12500.50",
+      currency: "EUR",
+      expectedCloseDate: "2027-03-15",
+      rotting: false,
+      closedAt: null,
+    });
+    expect(deal.rotsAt?.getTime()).toBe(deal.stageEnteredAt.getTime() + 30 * DAY_MS);
+    const history = await owner.client.deals.stageHistory.query({ id: deal.id });
+    expect(history.items).toHaveLength(1);
+    expect(history.items[0]).toMatchObject({ stageId: deal.stageId, fromStageId: null, leftAt: null, status: "open" });
+
+    const rest = await server.rest("GET", `/deals/${deal.id}`, { token: owner.token() });
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ amount: "12500.50", expectedCloseDate: "2027-03-15" });
+  });
+
+  it("refuses a stage of another pipeline (400 stageId), another organization's stage (404), an amount without currency", async () => {
+    const other = await owner.client.pipelines.create.mutate({ name: `Other ${unique()}` });
+    const main = await defaultPipeline();
+    const wrong = await failure(
+      owner.client.deals.create.mutate({ name: "x", pipelineId: main.id, stageId: stageNamed(other, "Won").id }),
+    );
+    expect(wrong).toMatchObject({ httpStatus: 400 });
+    expect(wrong.message).toContain("stageId");
+    const foreign = await defaultPipeline(stranger);
+    const notFound = await failure(owner.client.deals.create.mutate({ name: "x", stageId: foreign.stages[0]?.id }));
+    expect(notFound).toMatchObject({ httpStatus: 404 });
+    expect(notFound.message).toContain("stageId");
+    const incomplete = await failure(owner.client.deals.create.mutate({ name: "x", amount: "10" }));
+    expect(incomplete).toMatchObject({ httpStatus: 400 });
+    expect(incomplete.message).toContain("currency");
+    const probability = await failure(owner.client.deals.create.mutate({ name: "x", probability: "1.5" }));
+    expect(probability).toMatchObject({ httpStatus: 400 });
+  });
+
+  it("moves through stages, wins, reopens to where it was, loses with a reason; each refusal is a clear 4xx", async () => {
+    const pipeline = await defaultPipeline();
+    const deal = await owner.client.deals.create.mutate({ name: `Lifecycle ${unique()}` });
+    const proposal = stageNamed(pipeline, "Proposal sent");
+    const moved = await owner.client.deals.moveStage.mutate({ id: deal.id, stageId: proposal.id });
+    expect(moved).toMatchObject({ stageId: proposal.id, status: "open" });
+    expect((await failure(owner.client.deals.moveStage.mutate({ id: deal.id, stageId: proposal.id }))).httpStatus).toBe(409);
+
+    const won = await owner.client.deals.markWon.mutate({ id: deal.id });
+    expect(won).toMatchObject({ status: "won", stageName: "Won", rotsAt: null, rotting: false });
+    expect(won.closedAt).not.toBeNull();
+    const again = await failure(owner.client.deals.markWon.mutate({ id: deal.id }));
+    expect(again).toMatchObject({ httpStatus: 409 });
+    expect(again.message).toContain("status");
+
+    const reopened = await owner.client.deals.reopen.mutate({ id: deal.id });
+    expect(reopened).toMatchObject({ status: "open", stageId: proposal.id, closedAt: null, lostReason: null });
+    expect((await failure(owner.client.deals.reopen.mutate({ id: deal.id }))).httpStatus).toBe(409);
+
+    const blank = await failure(owner.client.deals.markLost.mutate({ id: deal.id, reason: "  " }));
+    expect(blank).toMatchObject({ httpStatus: 400 });
+    expect(blank.message).toContain("reason");
+    const lost = await owner.client.deals.markLost.mutate({ id: deal.id, reason: "Too expensive" });
+    expect(lost).toMatchObject({ status: "lost", lostReason: "Too expensive", stageName: "Lost" });
+    expect((await failure(owner.client.deals.markLost.mutate({ id: deal.id, reason: "again" }))).httpStatus).toBe(409);
+
+    const history = await owner.client.deals.stageHistory.query({ id: deal.id });
+    expect(history.items.map((stay) => stay.stageName)).toEqual(["Qualified", "Proposal sent", "Won", "Proposal sent", "Lost"]);
+    expect(history.items.slice(0, -1).every((stay) => stay.leftAt !== null)).toBe(true);
+    expect(history.items.at(-1)?.leftAt).toBeNull();
+
+    const audit = await server.prisma.auditLog.findMany({ where: { entityId: deal.id }, orderBy: { createdAt: "asc" } });
+    expect(audit.map((entry) => entry.action)).toEqual(["create", "move-stage", "mark-won", "reopen", "mark-lost"]);
+
+    const rest = await server.rest("POST", `/deals/${deal.id}/reopen`, { token: owner.token() });
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ status: "open", stageId: proposal.id });
+  });
+
+  it("keeps time in stage from the stays: seconds between entering and leaving", async () => {
+    const pipeline = await defaultPipeline();
+    const deal = await owner.client.deals.create.mutate({ name: `Timed ${unique()}` });
+    // Entered three hours ago (written behind the API's back to control time).
+    const threeHoursAgo = new Date(Date.now() - 3 * 3600_000);
+    await server.prisma.dealStageChange.updateMany({ where: { dealId: deal.id }, data: { enteredAt: threeHoursAgo } });
+    await server.prisma.deal.update({ where: { id: deal.id }, data: { stageEnteredAt: threeHoursAgo } });
+    const shown = await owner.client.deals.byId.query({ id: deal.id });
+    expect(shown.timeInStageSeconds).toBeGreaterThanOrEqual(3 * 3600);
+    expect(shown.timeInStageSeconds).toBeLessThan(3 * 3600 + 60);
+
+    await owner.client.deals.moveStage.mutate({ id: deal.id, stageId: stageNamed(pipeline, "Negotiation").id });
+    const history = await owner.client.deals.stageHistory.query({ id: deal.id });
+    const first = history.items[0];
+    expect(first?.seconds).toBeGreaterThanOrEqual(3 * 3600);
+    expect(first?.seconds).toBeLessThan(3 * 3600 + 60);
+    expect(history.items[1]?.seconds).toBeLessThan(60);
+  });
+
+  it("rots in an open stage past its rotting period; the rotting filter finds it; a new rotting period recomputes rotsAt", async () => {
+    const pipeline = await owner.client.pipelines.create.mutate({ name: `Rot ${unique()}` });
+    const first = stageNamed(pipeline, "Qualified");
+    const fresh = await owner.client.deals.create.mutate({ name: "fresh", pipelineId: pipeline.id });
+    const stale = await owner.client.deals.create.mutate({ name: "stale", pipelineId: pipeline.id });
+    const entered = new Date(Date.now() - 31 * DAY_MS);
+    await server.prisma.deal.update({
+      where: { id: stale.id },
+      data: { stageEnteredAt: entered, rotsAt: new Date(entered.getTime() + 30 * DAY_MS) },
+    });
+    const rotting = await owner.client.deals.list.query({ pipelineId: [pipeline.id], rotting: true });
+    expect(rotting.items.map((deal) => deal.id)).toEqual([stale.id]);
+    expect(rotting.items[0]?.rotting).toBe(true);
+    const notRotting = await owner.client.deals.list.query({ pipelineId: [pipeline.id], rotting: false });
+    expect(notRotting.items.map((deal) => deal.id)).toEqual([fresh.id]);
+
+    await owner.client.pipelines.updateStage.mutate({ id: first.id, rottingDays: 40 });
+    const after = await owner.client.deals.byId.query({ id: stale.id });
+    expect(after.rotsAt?.getTime()).toBe(entered.getTime() + 40 * DAY_MS);
+    expect(after.rotting).toBe(false);
+    const rest = await server.rest("GET", `/deals?pipelineId=${pipeline.id}&rotting=true`, { token: owner.token() });
+    expect(rest.body.items).toHaveLength(0);
+  });
+
+  it("filters by amount range, expected-close range, status and owner", async () => {
+    const pipeline = await owner.client.pipelines.create.mutate({ name: `Filters ${unique()}` });
+    const make = (name: string, amount: string, expectedCloseDate: string, user = owner) =>
+      user.client.deals.create.mutate({
+        name,
+        amount,
+        currency: "USD",
+        expectedCloseDate,
+        pipelineId: pipeline.id,
+        ownerId: user.userId,
+      });
+    const small = await make("small", "9", "2027-01-10");
+    const medium = await make("medium", "100", "2027-02-10", agent);
+    await make("large", "1000", "2027-03-10");
+    const byAmount = await owner.client.deals.list.query({
+      pipelineId: [pipeline.id],
+      amountMin: "9",
+      amountMax: "100",
+      sortBy: "name",
+      sortOrder: "asc",
+    });
+    expect(byAmount.items.map((deal) => deal.name)).toEqual(["medium", "small"]);
+    const byDate = await owner.client.deals.list.query({
+      pipelineId: [pipeline.id],
+      expectedCloseDateFrom: new Date("2027-01-01"),
+      expectedCloseDateTo: new Date("2027-02-01"),
+    });
+    expect(byDate.items.map((deal) => deal.id)).toEqual([small.id]);
+    const byOwner = await owner.client.deals.list.query({ pipelineId: [pipeline.id], owner: agent.userId });
+    expect(byOwner.items.map((deal) => deal.id)).toEqual([medium.id]);
+    await owner.client.deals.markWon.mutate({ id: small.id });
+    const won = await owner.client.deals.list.query({ pipelineId: [pipeline.id], status: ["won"] });
+    expect(won.items.map((deal) => deal.id)).toEqual([small.id]);
+  });
+});

@@ -1,0 +1,30 @@
+import type { Deal, PipelineStage, Prisma } from "@crm/db";
+import type { OrgContext } from "../../trpc.ts";
+
+type StageSummary = Pick<PipelineStage, "name" | "kind" | "probability">;
+
+/** Every stage of the organization (deleted ones too: a deal's history may name them), by id. */
+export async function stagesById(db: Prisma.TransactionClient, ctx: OrgContext): Promise<Map<string, StageSummary>> {
+  const stages = await db.pipelineStage.findMany({
+    where: { organizationId: ctx.org.id },
+    select: { id: true, name: true, kind: true, probability: true },
+  });
+  return new Map(stages.map(({ id, ...stage }) => [id, stage]));
+}
+
+export function isRotting(deal: Pick<Deal, "status" | "rotsAt">, now: number): boolean {
+  return deal.status === "open" && deal.rotsAt !== null && deal.rotsAt.getTime() <= now;
+}
+
+/** A deal as the API shows it: its columns less the internal ones, with its stage and rotting state. */
+export function presentDeal(deal: Deal, stages: Map<string, StageSummary>, now: number) {
+  const { organizationId: _org, searchText: _search, ...shown } = deal;
+  const stage = stages.get(deal.stageId);
+  return {
+    ...shown,
+    stageName: stage?.name ?? "",
+    stageProbability: stage ? stage.probability.toFixed(4) : "0.0000",
+    rotting: isRotting(deal, now),
+    timeInStageSeconds: Math.max(0, Math.floor((now - deal.stageEnteredAt.getTime()) / 1000)),
+  };
+}
