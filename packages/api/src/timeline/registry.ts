@@ -105,7 +105,9 @@ export function sourceQuery(
         AND (${at}, ${Prisma.raw(type)}, ${Prisma.raw(id)}) < (${position.occurredAt}::timestamptz, ${position.type}::text, ${position.id}::uuid)`;
     },
     newestFirst(occurredAt, type, id) {
-      return Prisma.sql` ORDER BY ${Prisma.raw(occurredAt)} DESC, ${Prisma.raw(type)} DESC, ${Prisma.raw(id)} DESC LIMIT ${Prisma.raw(String(Math.trunc(limit) + 1))}`;
+      // A source of one type names it as a literal, which PostgreSQL refuses in ORDER BY (and which orders nothing).
+      const byType = type.startsWith("'") ? "" : `${type} DESC, `;
+      return Prisma.sql` ORDER BY ${Prisma.raw(occurredAt)} DESC, ${Prisma.raw(byType)}${Prisma.raw(id)} DESC LIMIT ${Prisma.raw(String(Math.trunc(limit) + 1))}`;
     },
   };
 }
