@@ -37,6 +37,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
   vendors: "A shortcut over the companies of type vendor: the same rows and filters as the companies list.",
   contacts:
     "Contacts: people the organization deals with; filters, keyword search, company links, duplicates, merge, bulk tools, history.",
+  interactions:
+    "Interactions: calls, emails, meetings, notes, messages and tasks with a lead, contact, company or deal; filters by kind, direction, link, author, time and keyword.",
   pipelines:
     "Sales pipelines and their ordered stages (win probability, kind, rotting period); the default pipeline; stages at /pipeline-stages/{id}.",
   deals:

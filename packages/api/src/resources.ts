@@ -9,6 +9,8 @@ import { contactsRouter } from "./routers/contacts/router.ts";
 import { contacts } from "./routers/contacts/schemas.ts";
 import { dealsRouter } from "./routers/deals/router.ts";
 import { deals } from "./routers/deals/schemas.ts";
+import { interactionsRouter } from "./routers/interactions/router.ts";
+import { interactions } from "./routers/interactions/schemas.ts";
 import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
@@ -31,10 +33,11 @@ export const RESOURCE_ROUTERS = {
   vendors: vendorsRouter,
   pipelines: pipelinesRouter,
   deals: dealsRouter,
+  interactions: interactionsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI

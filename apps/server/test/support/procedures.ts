@@ -19,6 +19,7 @@ export type JsonSchema = {
   required?: string[];
   items?: JsonSchema;
   anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
   enum?: unknown[];
   const?: unknown;
   format?: string;
@@ -251,9 +252,23 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
   }
 }
 
+/**
+ * The fields an object needs: its `required`, and for each "at least one of" (an `anyOf` of
+ * branches that only say `required`, as the kit documents `atLeastOne`) the first branch's.
+ */
+function requiredFields(schema: JsonSchema): Set<string> {
+  const required = new Set(schema.required ?? []);
+  const groups = [schema.anyOf, ...(schema.allOf ?? []).map((part) => part.anyOf)];
+  for (const group of groups) {
+    if (!group?.every((branch) => branch.required && !branch.type && !branch.properties)) continue;
+    for (const name of group[0]?.required ?? []) required.add(name);
+  }
+  return required;
+}
+
 async function generateObject(prefix: string, schema: JsonSchema, options: GenerateOptions) {
   const result: Record<string, unknown> = {};
-  const required = new Set(schema.required ?? []);
+  const required = requiredFields(schema);
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     const field = prefix ? `${prefix}.${key}` : key;
     if (!prefix && options.values && key in options.values) {
@@ -301,12 +316,12 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
   const result = info.input.safeParse(input);
   const refused = result.success ? [] : result.error.issues.map((issue) => String(issue.path[0]));
   for (const key of refused) {
-    if (!info.schema.required?.includes(key) && !(options.values && key in options.values)) delete input[key];
+    if (!requiredFields(info.schema).has(key) && !(options.values && key in options.values)) delete input[key];
   }
   for (const key of Object.keys(input)) {
     if (info.input.safeParse(input).success) break;
     if (options.values && key in options.values) continue;
-    if (!info.schema.required?.includes(key)) delete input[key];
+    if (!requiredFields(info.schema).has(key)) delete input[key];
   }
   const parsed = info.input.safeParse(input);
   if (!parsed.success) {
@@ -467,6 +482,7 @@ export function createFixtures(server: TestServer): Fixtures {
         return builtInRole(caller.orgId, "viewer");
       // Members, named by their user id: the caller is one.
       case "assignedToId":
+      case "authorId":
       case "ownerId":
       case "userId":
       case "managerId":

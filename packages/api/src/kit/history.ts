@@ -8,6 +8,39 @@ import type { AnyResource } from "./resource.ts";
 
 type Changes = Record<string, { before: unknown; after: unknown }>;
 
+interface ActorColumns {
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+}
+
+/** Who did something, as the API shows it: a user or an API key of the organization, with its name. */
+export const actorOutput = z.object({
+  kind: z.enum(["user", "apiKey", "unknown"]),
+  id: z.string().nullable(),
+  name: z.string().nullable(),
+});
+export type Actor = z.output<typeof actorOutput>;
+
+/** Names the actors of `rows` in two queries; the function answers each row's actor. */
+export async function actorResolver(db: Prisma.TransactionClient, ctx: OrgContext, rows: readonly ActorColumns[]) {
+  const userIds = [...new Set(rows.map((row) => row.actorUserId).filter((id): id is string => Boolean(id)))];
+  const apiKeyIds = [...new Set(rows.map((row) => row.actorApiKeyId).filter((id): id is string => Boolean(id)))];
+  const [users, apiKeys] = await Promise.all([
+    userIds.length ? db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true } }) : [],
+    apiKeyIds.length
+      ? db.apiKey.findMany({ where: { id: { in: apiKeyIds }, organizationId: ctx.org.id }, select: { id: true, name: true } })
+      : [],
+  ]);
+  const userNames = new Map(users.map((user) => [user.id, user.name]));
+  const apiKeyNames = new Map(apiKeys.map((key) => [key.id, key.name]));
+  return (row: ActorColumns): Actor =>
+    row.actorUserId
+      ? { kind: "user", id: row.actorUserId, name: userNames.get(row.actorUserId) ?? null }
+      : row.actorApiKeyId
+        ? { kind: "apiKey", id: row.actorApiKeyId, name: apiKeyNames.get(row.actorApiKeyId) ?? null }
+        : { kind: "unknown", id: null, name: null };
+}
+
 /** The audit trail of one record, newest first, field by field, with who made each change. */
 export async function recordHistory(
   db: Prisma.TransactionClient,
@@ -23,24 +56,13 @@ export async function recordHistory(
     take: page.take,
   });
   const { items, nextCursor } = page.toPage(rows);
-  const userIds = [...new Set(items.map((row) => row.actorUserId).filter((id): id is string => Boolean(id)))];
-  const apiKeyIds = [...new Set(items.map((row) => row.actorApiKeyId).filter((id): id is string => Boolean(id)))];
-  const [users, apiKeys] = await Promise.all([
-    db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true } }),
-    db.apiKey.findMany({ where: { id: { in: apiKeyIds }, organizationId: ctx.org.id }, select: { id: true, name: true } }),
-  ]);
-  const userNames = new Map(users.map((user) => [user.id, user.name]));
-  const apiKeyNames = new Map(apiKeys.map((key) => [key.id, key.name]));
+  const actorOf = await actorResolver(db, ctx, items);
   return {
     items: items.map((row) => ({
       id: row.id,
       action: row.action,
       at: row.createdAt,
-      actor: row.actorUserId
-        ? { kind: "user" as const, id: row.actorUserId, name: userNames.get(row.actorUserId) ?? null }
-        : row.actorApiKeyId
-          ? { kind: "apiKey" as const, id: row.actorApiKeyId, name: apiKeyNames.get(row.actorApiKeyId) ?? null }
-          : { kind: "unknown" as const, id: null, name: null },
+      actor: actorOf(row),
       changes: Object.entries((row.changes ?? {}) as Changes).map(([field, change]) => ({ field, ...change })),
     })),
     nextCursor,
@@ -55,7 +77,7 @@ export const historyOutput = z.object({
         .string()
         .meta({ description: "create, update, delete, restore, purge, or a named action (qualify, merge, ...)." }),
       at: timestamp,
-      actor: z.object({ kind: z.enum(["user", "apiKey", "unknown"]), id: z.string().nullable(), name: z.string().nullable() }),
+      actor: actorOutput,
       changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
     }),
   ),

@@ -5,7 +5,7 @@ import { writeAudit } from "../lib/audit.ts";
 import { lockRows } from "../lib/row-locks.ts";
 import type { Permission } from "../permissions.ts";
 import type { OrgContext } from "../trpc.ts";
-import { type AnyResource, incompleteGroups, type RecordRow } from "./resource.ts";
+import { type AnyResource, type RecordRow, recordIssues } from "./resource.ts";
 
 type Tx = Prisma.TransactionClient;
 type Values = Record<string, unknown>;
@@ -250,7 +250,7 @@ export async function updateRecord<Row extends RecordRow>(
   patch: Values,
 ): Promise<Row> {
   const before = await lockRecord<Row>(tx, ctx, resource, id, { deleted: false });
-  const incomplete = incompleteGroups(resource.together, { ...before, ...patch });
+  const incomplete = recordIssues(resource, { ...before, ...patch });
   if (incomplete.length) throw invalidFields(incomplete);
   const changed = changedValues(before, patch);
   if (resource.owner && resource.owner.field in changed) await checkOwner(tx, ctx, resource, changed[resource.owner.field]);

@@ -216,6 +216,28 @@ export function incompleteGroups(groups: readonly (readonly string[])[] | undefi
   return issues;
 }
 
+/**
+ * Fields of which a record needs at least one (an interaction's links): when all of them are
+ * empty, one issue per field naming the group.
+ */
+export function emptyGroups(groups: readonly (readonly string[])[] | undefined, values: Record<string, unknown>) {
+  const issues: { path: string[]; message: string }[] = [];
+  for (const group of groups ?? []) {
+    if (group.some((name) => values[name] !== null && values[name] !== undefined)) continue;
+    for (const name of group) issues.push({ path: [name], message: `at least one of ${group.join(", ")} is required` });
+  }
+  return issues;
+}
+
+/** The rules a record's values must keep, on create and on every patch (the patch applied to the row). */
+export function recordIssues(resource: Pick<AnyResource, "together" | "atLeastOne" | "rules">, values: Record<string, unknown>) {
+  return [
+    ...incompleteGroups(resource.together, values),
+    ...emptyGroups(resource.atLeastOne, values),
+    ...(resource.rules?.(values) ?? []),
+  ];
+}
+
 /** Keyword search: the trigram-indexed column, how a term is normalized to match it, and records it finds through others. */
 export interface SearchDeclaration<Column extends string> {
   column: Column;
@@ -298,6 +320,10 @@ export interface ResourceDeclaration<
   unique?: readonly UniqueDeclaration[];
   /** Groups of fields that have values together or not at all (see incompleteGroups). */
   together?: readonly (readonly (keyof F & string)[])[];
+  /** Groups of fields of which a record needs at least one (see emptyGroups); the document shows each as an anyOf of required fields. */
+  atLeastOne?: readonly (readonly (keyof F & string)[])[];
+  /** Rules across fields the field table cannot say (an interaction's direction is refused for notes): issues naming the fields. */
+  rules?(values: Record<string, unknown>): { path: string[]; message: string }[];
   /** The trigram-indexed column keyword search reads, and how a term is normalized to match it. */
   search?: SearchDeclaration<keyof Row & string>;
   /** Sort keys besides createdAt, updatedAt and the fields marked `sort` (e.g. `name` → lastName). */
@@ -383,9 +409,18 @@ export function defineResource<
     | ExtraSorts
     | { [K in keyof F]: F[K]["flags"]["sort"] extends true ? K & string : never }[keyof F];
 
-  const create = z.strictObject(createShapeOf(fields)).superRefine((values, ctx) => {
-    for (const issue of incompleteGroups(declaration.together, values)) ctx.addIssue({ code: "custom", ...issue });
+  const checked = z.strictObject(createShapeOf(fields)).superRefine((values, ctx) => {
+    for (const issue of recordIssues(declaration as Pick<AnyResource, "together" | "atLeastOne" | "rules">, values)) {
+      ctx.addIssue({ code: "custom", ...issue });
+    }
   });
+  // JSON Schema's way of saying "at least one of": the document shows it, and input generators can read it.
+  const anyOfRequired = (group: readonly string[]) => ({ anyOf: group.map((name) => ({ required: [name] })) });
+  const groups = declaration.atLeastOne ?? [];
+  const create =
+    groups.length === 0
+      ? checked
+      : checked.meta(groups.length === 1 ? anyOfRequired(groups[0] ?? []) : { allOf: groups.map(anyOfRequired) });
   const patchShape = patchShapeOf(fields);
   const update = z.strictObject({ id: idSchema, ...patchShape });
   const output = z.object({ ...outputShapeOf(fields), ...(declaration.computed ?? ({} as Computed)) });
@@ -430,6 +465,8 @@ export interface AnyResource {
   reassignable?(ctx: OrgContext): object;
   unique?: readonly UniqueDeclaration[];
   together?: readonly (readonly string[])[];
+  atLeastOne?: readonly (readonly string[])[];
+  rules?(values: Record<string, unknown>): { path: string[]; message: string }[];
   search?: SearchDeclaration<string>;
   bulkLimit?: number;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;

@@ -3,8 +3,10 @@ import { mergeInput, mergeOutput } from "../../kit/merge.ts";
 import { resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
+import { timelineProcedure } from "../../timeline/procedure.ts";
 import { contactsOfCompany, linkContactToCompany, unlinkContactFromCompany } from "../contacts/company-links.ts";
 import { companyContactOutput, linkOutput, unlinkOutput } from "../contacts/schemas.ts";
+import { recordInteractions } from "../interactions/of-record.ts";
 import { setCompanyActive } from "./actions.ts";
 import { companyDuplicates } from "./duplicates.ts";
 import { mergeCompanies } from "./merge.ts";
@@ -99,4 +101,8 @@ export const companiesRouter = staticRoutesFirst({
     .input(idInput)
     .output(companyOutput)
     .mutation(({ ctx, input }) => writeAndPresent(ctx, companies, (tx) => setCompanyActive(tx, ctx, input.id, false))),
+
+  interactions: recordInteractions(companies, "companyId"),
+
+  timeline: timelineProcedure(companies),
 } satisfies TRPCRouterRecord);

@@ -2,6 +2,8 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { mergeInput, mergeOutput } from "../../kit/merge.ts";
 import { resourceAction, resourceProcedures, staticRoutesFirst } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
+import { timelineProcedure } from "../../timeline/procedure.ts";
+import { recordInteractions } from "../interactions/of-record.ts";
 import { companiesOfContact, linkContactToCompany, unlinkContactFromCompany } from "./company-links.ts";
 import { findDuplicateContacts } from "./duplicates.ts";
 import { mergeContacts } from "./merge.ts";
@@ -73,4 +75,8 @@ export const contactsRouter = staticRoutesFirst({
     .mutation(({ ctx, input }) =>
       ctx.db.$transaction((tx) => unlinkContactFromCompany(tx, ctx, { contactId: input.id, companyId: input.companyId })),
     ),
+
+  interactions: recordInteractions(contacts, "contactId"),
+
+  timeline: timelineProcedure(contacts),
 } satisfies TRPCRouterRecord);

@@ -2,6 +2,8 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { idInput, idSchema, text, timestamp } from "../../lib/schemas.ts";
+import { timelineProcedure } from "../../timeline/procedure.ts";
+import { recordInteractions } from "../interactions/of-record.ts";
 import { dealStageHistory, markDealLost, markDealWon, moveDealToStage, reopenDeal } from "./actions.ts";
 import { dealBoard, dealBoardInput, dealBoardOutput } from "./board.ts";
 import { dealOutput, deals } from "./schemas.ts";
@@ -94,4 +96,8 @@ export const dealsRouter = staticRoutesFirst({
     .input(idInput)
     .output(stageHistoryOutput)
     .query(({ ctx, input }) => dealStageHistory(ctx.db, ctx, input.id)),
+
+  interactions: recordInteractions(deals, "dealId"),
+
+  timeline: timelineProcedure(deals),
 } satisfies TRPCRouterRecord);

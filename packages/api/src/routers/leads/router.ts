@@ -2,6 +2,8 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { bulkCountOutput, resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { pageOutputSchema } from "../../lib/pagination.ts";
 import { idInput } from "../../lib/schemas.ts";
+import { timelineProcedure } from "../../timeline/procedure.ts";
+import { recordInteractions } from "../interactions/of-record.ts";
 import { addLeadNote, disqualifyLead, listLeadNotes, logLeadCall, qualifyLead, setLeadActive } from "./actions.ts";
 import { bulkUpdateStatus } from "./bulk.ts";
 import { convertLead, convertLeadInput, convertLeadOutput } from "./convert.ts";
@@ -98,4 +100,8 @@ export const leadsRouter = staticRoutesFirst({
     .input(logCallInput)
     .output(leadOutput)
     .mutation(({ ctx, input }) => writeAndPresent(ctx, leads, (tx) => logLeadCall(tx, ctx, input))),
+
+  interactions: recordInteractions(leads, "leadId"),
+
+  timeline: timelineProcedure(leads),
 } satisfies TRPCRouterRecord);

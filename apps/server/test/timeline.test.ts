@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { failure } from "./support/failures.ts";
+import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+
+let server: TestServer;
+let owner: TestUser;
+let stranger: TestUser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  owner = await server.signup("Owner");
+  stranger = await server.signup("Stranger");
+});
+afterAll(() => server?.close());
+
+/** An entry as the tests read it (the client types `data` as unknown: the union is built from the registry at run time). */
+interface Entry {
+  type: string;
+  id: string;
+  occurredAt: string | Date;
+  actor: { id: string | null };
+  via?: { resource: string; id: string };
+  data: { changes?: { field: string; after: unknown }[] };
+}
+const entries = (page: { items: unknown[] }) => page.items as Entry[];
+
+let seq = 0;
+const unique = () => `${Date.now().toString(36)}${++seq}`;
+
+describe("the timeline", () => {
+  it("merges interactions, notes and field changes of a lead, newest first, filtered by type", async () => {
+    const lead = await owner.client.leads.create.mutate({ firstName: "Ada", email: `ada-${unique()}@example.com` });
+    const call = await owner.client.interactions.create.mutate({
+      kind: "call",
+      leadId: lead.id,
+      occurredAt: "2099-01-01T00:00:00Z",
+    });
+    const old = await owner.client.interactions.create.mutate({
+      kind: "email",
+      leadId: lead.id,
+      occurredAt: "2000-01-01T00:00:00Z",
+    });
+    const note = await owner.client.leads.addNote.mutate({ id: lead.id, body: "Likes tea" });
+    await owner.client.leads.update.mutate({ id: lead.id, jobTitle: "CTO" });
+
+    const page = { items: entries(await owner.client.leads.timeline.query({ id: lead.id, limit: 100 })) };
+    const types = page.items.map((entry) => entry.type);
+    expect(page.items[0]?.id).toBe(call.id);
+    expect(page.items.at(-1)?.id).toBe(old.id);
+    expect(types).toContain("note");
+    expect(page.items.find((entry) => entry.id === note.id)?.actor.id).toBe(owner.userId);
+    const titleChange = page.items.find(
+      (entry) => entry.type === "fieldChange" && entry.data.changes.some((change) => change.field === "jobTitle"),
+    );
+    expect(titleChange?.type === "fieldChange" && titleChange.data.changes.find((c) => c.field === "jobTitle")?.after).toBe(
+      "CTO",
+    );
+    const times = page.items.map((entry) => new Date(entry.occurredAt).getTime());
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    const onlyNotes = await owner.client.leads.timeline.query({ id: lead.id, types: ["note"] });
+    expect(entries(onlyNotes).map((entry) => entry.id)).toEqual([note.id]);
+    const rest = await server.rest("GET", `/leads/${lead.id}/timeline?types=interaction`, { token: owner.token() });
+    expect(rest.status).toBe(200);
+    expect(rest.body.items.map((entry: { id: string }) => entry.id)).toEqual([call.id, old.id]);
+
+    expect((await failure(stranger.client.leads.timeline.query({ id: lead.id }))).httpStatus).toBe(404);
+  });
+
+  it("pages through equal timestamps with no duplicates and no gaps", async () => {
+    const contact = await owner.client.contacts.create.mutate({ firstName: "Grace" });
+    const made = new Set<string>();
+    for (let i = 0; i < 7; i++) {
+      const kind = i % 2 ? "call" : "note";
+      made.add(
+        (await owner.client.interactions.create.mutate({ kind, contactId: contact.id, occurredAt: "2030-06-01T00:00:00Z" })).id,
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await owner.client.contacts.timeline.query({ id: contact.id, limit: 2, types: ["interaction"], cursor });
+      seen.push(...entries(page).map((entry) => entry.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen)).toEqual(made);
+    expect((await failure(owner.client.contacts.timeline.query({ id: contact.id, cursor: "bogus" }))).httpStatus).toBe(400);
+  });
+
+  it("rolls a company's contacts' interactions into its timeline, marked via the contact, each once", async () => {
+    const company = await owner.client.companies.create.mutate({ name: `Acme ${unique()}` });
+    const linked = await owner.client.contacts.create.mutate({ firstName: "Linked" });
+    await owner.client.contacts.linkCompany.mutate({ id: linked.id, companyId: company.id });
+    const primary = await owner.client.contacts.create.mutate({ firstName: "Primary", primaryCompanyId: company.id });
+    const own = await owner.client.interactions.create.mutate({
+      kind: "meeting",
+      companyId: company.id,
+      occurredAt: "2031-01-03T00:00:00Z",
+    });
+    const viaLinked = await owner.client.interactions.create.mutate({
+      kind: "call",
+      contactId: linked.id,
+      occurredAt: "2031-01-02T00:00:00Z",
+    });
+    const viaPrimary = await owner.client.interactions.create.mutate({
+      kind: "sms",
+      contactId: primary.id,
+      occurredAt: "2031-01-01T00:00:00Z",
+    });
+    // Linked to both: one entry, the company's own.
+    const both = await owner.client.interactions.create.mutate({
+      kind: "email",
+      contactId: linked.id,
+      companyId: company.id,
+      occurredAt: "2031-01-04T00:00:00Z",
+    });
+
+    const page = await owner.client.companies.timeline.query({ id: company.id, types: ["interaction"] });
+    expect(entries(page).map((entry) => [entry.id, entry.via ?? null])).toEqual([
+      [both.id, null],
+      [own.id, null],
+      [viaLinked.id, { resource: "contacts", id: linked.id }],
+      [viaPrimary.id, { resource: "contacts", id: primary.id }],
+    ]);
+  });
+});

@@ -1,0 +1,181 @@
+import { Prisma } from "@crm/db";
+import { z } from "zod";
+import { INTERACTION_DIRECTIONS, INTERACTION_KINDS } from "../routers/interactions/schemas.ts";
+import type { SourceQuery, TimelineSource } from "./registry.ts";
+
+/**
+ * The sources of the timeline, one registration each (see registry.ts). Every branch reads its
+ * rows newest first on an index of (organizationId, <record>, time, id) and stops at n+1 rows:
+ *
+ * - interactions: Interaction (organizationId, leadId|contactId|companyId|dealId, occurredAt, id);
+ * - field changes, conversions, merges: AuditLog (organizationId, entityType, entityId, createdAt, id);
+ * - notes: LeadNote (leadId, createdAt), an incremental sort on id for equal times;
+ * - stage moves: DealStageChange (organizationId, dealId, enteredAt, id).
+ *
+ * Rollups (a company's contacts and deals, a contact's converted leads) are a nested loop: the
+ * related ids from their own indexes, then per id a LATERAL read of at most n+1 entries on the
+ * same index, the union sorted and cut to n+1 before any payload is built. So a first page costs
+ * about (n+1) index entries per branch (per related record for rollups), whatever the record holds.
+ */
+
+const raw = Prisma.raw;
+
+const nullableText = z.string().nullable();
+
+const interactionData = z.object({
+  kind: z.enum(INTERACTION_KINDS),
+  direction: z.enum(INTERACTION_DIRECTIONS).nullable(),
+  subject: nullableText,
+  body: nullableText,
+  durationMinutes: z.number().int().nullable(),
+  outcome: nullableText,
+  authorId: z.uuid().nullable(),
+  leadId: z.uuid().nullable(),
+  contactId: z.uuid().nullable(),
+  companyId: z.uuid().nullable(),
+  dealId: z.uuid().nullable(),
+});
+
+const changesData = z.object({
+  action: z.string().meta({ description: "create, update, delete, restore, purge, or a named action (qualify, ...)." }),
+  changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
+});
+
+const stageSummary = z.object({ id: z.uuid(), name: z.string() });
+
+/**
+ * The interactions of `top`, a subquery of Interaction rows (all columns, plus "viaResource" and
+ * "viaId" when they came through a related record) already ordered and cut to n+1.
+ */
+function interactionEntries(q: SourceQuery, top: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`SELECT i."occurredAt", 'interaction'::text AS "type", i."id", i."authorId" AS "actorUserId",
+      NULL::uuid AS "actorApiKeyId",
+      CASE WHEN i."viaId" IS NULL THEN NULL ELSE jsonb_build_object('resource', i."viaResource", 'id', i."viaId") END AS "via",
+      jsonb_build_object('kind', i."kind", 'direction', i."direction", 'subject', i."subject", 'body', i."body",
+        'durationMinutes', i."durationMinutes", 'outcome', i."outcome", 'authorId', i."authorId", 'leadId', i."leadId",
+        'contactId', i."contactId", 'companyId', i."companyId", 'dealId', i."dealId") AS "data"
+    FROM (${top}) i${q.newestFirst(`i."occurredAt"`, `'interaction'`, `i."id"`)}`;
+}
+
+const LINK_OF = { leads: "leadId", contacts: "contactId", companies: "companyId", deals: "dealId" } as const;
+
+/** The record's own interactions, with `exclude` (AND ...) leaving out those another branch yields. */
+function ownInteractions(q: SourceQuery, column: string, recordId: Prisma.Sql, via?: { resource: string; id: Prisma.Sql }) {
+  return Prisma.sql`SELECT x.*, ${via ? Prisma.sql`${via.resource}::text` : Prisma.sql`NULL::text`} AS "viaResource",
+      ${via ? via.id : Prisma.sql`NULL::uuid`} AS "viaId"
+    FROM "Interaction" x
+    WHERE x."organizationId" = ${q.record.organizationId}::uuid AND x.${raw(`"${column}"`)} = ${recordId}
+      AND x."deletedAt" IS NULL${q.after(`x."occurredAt"`, `'interaction'`, `x."id"`)}`;
+}
+
+/** Interactions that reach the record through related records (`related`: a query of their ids), each marked via. */
+function rolledUp(q: SourceQuery, column: string, resource: string, related: Prisma.Sql, exclude: Prisma.Sql) {
+  return Prisma.sql`SELECT r.* FROM (${related}) rel(id) CROSS JOIN LATERAL (
+      ${ownInteractions(q, column, Prisma.sql`rel.id`, { resource, id: Prisma.sql`rel.id` })}${exclude}
+      ${q.newestFirst(`x."occurredAt"`, `'interaction'`, `x."id"`)}
+    ) r`;
+}
+
+function companyContacts(q: SourceQuery): Prisma.Sql {
+  const { organizationId, id } = q.record;
+  return Prisma.sql`SELECT cc."contactId" FROM "ContactCompany" cc
+      WHERE cc."organizationId" = ${organizationId}::uuid AND cc."companyId" = ${id}::uuid
+    UNION
+    SELECT c."id" FROM "Contact" c
+      WHERE c."organizationId" = ${organizationId}::uuid AND c."primaryCompanyId" = ${id}::uuid AND c."deletedAt" IS NULL`;
+}
+
+function convertedLeads(q: SourceQuery): Prisma.Sql {
+  return Prisma.sql`SELECT l."id" FROM "Lead" l
+    WHERE l."organizationId" = ${q.record.organizationId}::uuid AND l."convertedContactId" = ${q.record.id}::uuid`;
+}
+
+const interactionsSource: TimelineSource = {
+  types: { interaction: interactionData },
+  appliesTo: ["leads", "contacts", "companies", "deals"],
+  select(q) {
+    const { resource, id } = q.record;
+    const column = LINK_OF[resource];
+    const own = ownInteractions(q, column, Prisma.sql`${id}::uuid`);
+    const branches = [Prisma.sql`(${own}${q.newestFirst(`x."occurredAt"`, `'interaction'`, `x."id"`)})`];
+    if (resource === "companies") {
+      // Linked to the company itself as well: already in its own branch.
+      const notOwn = Prisma.sql` AND x."companyId" IS DISTINCT FROM ${id}::uuid`;
+      branches.push(Prisma.sql`(${rolledUp(q, "contactId", "contacts", companyContacts(q), notOwn)})`);
+      const deals = Prisma.sql`SELECT d."id" FROM "Deal" d
+        WHERE d."organizationId" = ${q.record.organizationId}::uuid AND d."companyId" = ${id}::uuid AND d."deletedAt" IS NULL`;
+      const notOwnNorContacts = Prisma.sql`${notOwn} AND (x."contactId" IS NULL OR x."contactId" NOT IN (${companyContacts(q)}))`;
+      branches.push(Prisma.sql`(${rolledUp(q, "dealId", "deals", deals, notOwnNorContacts)})`);
+    }
+    if (resource === "contacts") {
+      const notOwn = Prisma.sql` AND x."contactId" IS DISTINCT FROM ${id}::uuid`;
+      branches.push(Prisma.sql`(${rolledUp(q, "leadId", "leads", convertedLeads(q), notOwn)})`);
+    }
+    return interactionEntries(q, Prisma.join(branches, " UNION ALL "));
+  },
+};
+
+/** Audit entries of the record: conversions and merges are entries of their own, every other one a field change. */
+const AUDIT_TYPE = `(CASE a."action" WHEN 'convert' THEN 'conversion' WHEN 'merge' THEN 'merge' ELSE 'fieldChange' END)`;
+
+const auditSource: TimelineSource = {
+  types: { fieldChange: changesData, conversion: changesData, merge: changesData },
+  appliesTo: ["leads", "contacts", "companies", "deals"],
+  select(q) {
+    const { organizationId, singular, id } = q.record;
+    return Prisma.sql`SELECT a."createdAt" AS "occurredAt", ${raw(AUDIT_TYPE)} AS "type", a."id", a."actorUserId", a."actorApiKeyId",
+        NULL::jsonb AS "via",
+        jsonb_build_object('action', a."action", 'changes', (
+          SELECT coalesce(jsonb_agg(jsonb_build_object('field', c.key, 'before', c.value->'before', 'after', c.value->'after')), '[]'::jsonb)
+          FROM jsonb_each(a."changes") c)) AS "data"
+      FROM "AuditLog" a
+      WHERE a."organizationId" = ${organizationId}::uuid AND a."entityType" = ${singular} AND a."entityId" = ${id}::uuid
+        ${q.after(`a."createdAt"`, AUDIT_TYPE, `a."id"`)}${q.newestFirst(`a."createdAt"`, AUDIT_TYPE, `a."id"`)}`;
+  },
+};
+
+const notesSource: TimelineSource = {
+  types: { note: z.object({ body: z.string(), leadId: z.uuid() }) },
+  appliesTo: ["leads", "contacts"],
+  select(q) {
+    const { organizationId, resource, id } = q.record;
+    const leadIds = resource === "leads" ? Prisma.sql`SELECT ${id}::uuid` : convertedLeads(q);
+    const via =
+      resource === "leads" ? Prisma.sql`NULL::jsonb` : Prisma.sql`jsonb_build_object('resource', 'leads', 'id', n."leadId")`;
+    return Prisma.sql`SELECT n."createdAt" AS "occurredAt", 'note'::text AS "type", n."id", n."authorUserId" AS "actorUserId",
+        n."authorApiKeyId" AS "actorApiKeyId", ${via} AS "via", jsonb_build_object('body', n."body", 'leadId', n."leadId") AS "data"
+      FROM (${leadIds}) rel(id) CROSS JOIN LATERAL (
+        SELECT * FROM "LeadNote" n WHERE n."leadId" = rel.id AND n."organizationId" = ${organizationId}::uuid
+          ${q.after(`n."createdAt"`, `'note'`, `n."id"`)}${q.newestFirst(`n."createdAt"`, `'note'`, `n."id"`)}
+      ) n${q.newestFirst(`n."createdAt"`, `'note'`, `n."id"`)}`;
+  },
+};
+
+const stageMovesSource: TimelineSource = {
+  types: {
+    stageChange: z.object({
+      pipelineId: z.uuid(),
+      fromStage: stageSummary.nullable().meta({ description: "The stage it left; null for the deal's first stage." }),
+      stage: stageSummary,
+      status: z.enum(["open", "won", "lost"]),
+    }),
+  },
+  appliesTo: ["deals"],
+  select(q) {
+    const { organizationId, id } = q.record;
+    return Prisma.sql`SELECT m."enteredAt" AS "occurredAt", 'stageChange'::text AS "type", m."id", m."actorUserId", m."actorApiKeyId",
+        NULL::jsonb AS "via",
+        jsonb_build_object('pipelineId', m."pipelineId",
+          'fromStage', CASE WHEN f."id" IS NULL THEN NULL ELSE jsonb_build_object('id', f."id", 'name', f."name") END,
+          'stage', jsonb_build_object('id', s."id", 'name', s."name"), 'status', m."status") AS "data"
+      FROM (
+        SELECT * FROM "DealStageChange" m WHERE m."organizationId" = ${organizationId}::uuid AND m."dealId" = ${id}::uuid
+          ${q.after(`m."enteredAt"`, `'stageChange'`, `m."id"`)}${q.newestFirst(`m."enteredAt"`, `'stageChange'`, `m."id"`)}
+      ) m
+      JOIN "PipelineStage" s ON s."organizationId" = m."organizationId" AND s."id" = m."stageId"
+      LEFT JOIN "PipelineStage" f ON f."organizationId" = m."organizationId" AND f."id" = m."fromStageId"`;
+  },
+};
+
+/** Every source of the timeline. Issue 11's meetings and tickets add one registration each. */
+export const TIMELINE_SOURCES: readonly TimelineSource[] = [interactionsSource, auditSource, notesSource, stageMovesSource];
