@@ -97,6 +97,8 @@ export const deals = defineResource({
   fields: dealFields,
   serverOnly: ["searchText"],
   owner: { field: "ownerId", filter: "owner" },
+  // A terminated owner's won and lost deals stay theirs (their results); open ones move on.
+  reassignable: () => ({ status: "open" }),
   together: [["amount", "currency"]],
   search: { column: "searchText", normalize: normalizeSearchTerm },
   computed: {
