@@ -50,11 +50,11 @@ describe("the timeline", () => {
     expect(types).toContain("note");
     expect(page.items.find((entry) => entry.id === note.id)?.actor.id).toBe(owner.userId);
     const titleChange = page.items.find(
-      (entry) => entry.type === "fieldChange" && entry.data.changes.some((change) => change.field === "jobTitle"),
+      (entry) => entry.type === "fieldChange" && (entry.data.changes ?? []).some((change) => change.field === "jobTitle"),
     );
-    expect(titleChange?.type === "fieldChange" && titleChange.data.changes.find((c) => c.field === "jobTitle")?.after).toBe(
-      "CTO",
-    );
+    expect(
+      titleChange?.type === "fieldChange" && (titleChange.data.changes ?? []).find((c) => c.field === "jobTitle")?.after,
+    ).toBe("CTO");
     const times = page.items.map((entry) => new Date(entry.occurredAt).getTime());
     expect([...times].sort((a, b) => b - a)).toEqual(times);
 
