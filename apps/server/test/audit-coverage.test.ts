@@ -16,19 +16,27 @@ const mutations = procedures.filter((p) => recordRouters.has(p.router) && p.type
 let server: TestServer;
 let fixtures: Fixtures;
 let owner: TestUser;
+let colleague: TestUser;
 
 beforeAll(async () => {
   server = await startTestServer();
   fixtures = createFixtures(server);
   owner = await server.signup("Auditor");
+  colleague = await server.member(owner, "agent", "Colleague");
 });
 afterAll(() => server?.close());
 
-/** Inputs that change what they touch: every optional field, the last enum values, false for flags. */
+/**
+ * Inputs that change what they touch: every optional field, the last enum values, false for flags,
+ * and a member other than the caller (whom records may name by default, e.g. an interaction's author).
+ */
 const changing = {
   optional: "include" as const,
   choose: "last" as const,
-  reference: (field: string) => fixtures.reference(owner, field),
+  reference: async (field: string) => {
+    const id = await fixtures.reference(owner, field);
+    return id === owner.userId ? colleague.userId : id;
+  },
 };
 
 const auditCount = () => server.prisma.auditLog.count({ where: { organizationId: owner.orgId } });
