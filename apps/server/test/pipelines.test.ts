@@ -91,9 +91,11 @@ describe("pipelines and stages", () => {
         { name: "Lost", probability: "0", kind: "lost" },
       ],
     });
-    const lastWon = await failure(owner.client.pipelines.deleteStage.mutate({ id: stageNamed(pipeline, "Won").id }));
+    const lastWon = await failure(owner.client.pipelines.deleteStage.mutate({ stageId: stageNamed(pipeline, "Won").id }));
     expect(lastWon).toMatchObject({ httpStatus: 409 });
-    const kind = await failure(owner.client.pipelines.updateStage.mutate({ id: stageNamed(pipeline, "Open").id, kind: "won" }));
+    const kind = await failure(
+      owner.client.pipelines.updateStage.mutate({ stageId: stageNamed(pipeline, "Open").id, kind: "won" }),
+    );
     expect(kind).toMatchObject({ httpStatus: 409 });
     expect(kind.message).toContain("kind");
     const rest = await server.rest("DELETE", `/pipeline-stages/${stageNamed(pipeline, "Lost").id}`, { token: owner.token() });
@@ -106,16 +108,16 @@ describe("pipelines and stages", () => {
     const meeting = stageNamed(pipeline, "Meeting scheduled");
     const deal = await owner.client.deals.create.mutate({ name: "held", pipelineId: pipeline.id });
     await owner.client.deals.create.mutate({ name: "held too", pipelineId: pipeline.id });
-    const refused = await failure(owner.client.pipelines.deleteStage.mutate({ id: qualified.id }));
+    const refused = await failure(owner.client.pipelines.deleteStage.mutate({ stageId: qualified.id }));
     expect(refused).toMatchObject({ httpStatus: 409 });
     expect(refused.message).toContain("2 live deal");
     const other = await defaultPipeline();
     const elsewhere = await failure(
-      owner.client.pipelines.deleteStage.mutate({ id: qualified.id, moveDealsTo: stageNamed(other, "Qualified").id }),
+      owner.client.pipelines.deleteStage.mutate({ stageId: qualified.id, moveDealsTo: stageNamed(other, "Qualified").id }),
     );
     expect(elsewhere).toMatchObject({ httpStatus: 400 });
     expect(elsewhere.message).toContain("moveDealsTo");
-    const done = await owner.client.pipelines.deleteStage.mutate({ id: qualified.id, moveDealsTo: meeting.id });
+    const done = await owner.client.pipelines.deleteStage.mutate({ stageId: qualified.id, moveDealsTo: meeting.id });
     expect(done).toEqual({ ok: true, movedDeals: 2 });
     const after = await owner.client.deals.byId.query({ id: deal.id });
     expect(after.stageId).toBe(meeting.id);
@@ -183,7 +185,7 @@ describe("pipelines and stages", () => {
     const pipeline = await owner.client.pipelines.create.mutate({ name: `Kind ${unique()}` });
     const negotiation = stageNamed(pipeline, "Negotiation");
     const deal = await owner.client.deals.create.mutate({ name: "k", pipelineId: pipeline.id, stageId: negotiation.id });
-    await owner.client.pipelines.updateStage.mutate({ id: negotiation.id, kind: "won" });
+    await owner.client.pipelines.updateStage.mutate({ stageId: negotiation.id, kind: "won" });
     const won = await owner.client.deals.byId.query({ id: deal.id });
     expect(won).toMatchObject({ status: "won", rotsAt: null });
     expect(won.closedAt).not.toBeNull();

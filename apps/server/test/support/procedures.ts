@@ -146,6 +146,24 @@ export function resourceOfField(field: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The procedure that makes the records a field names when no router does (`stageId` →
+ * pipelines.createStage, by the field's last word): `<router>.create<Stem>`, taking the `id` of
+ * the router's record they are made in.
+ */
+export function nestedCreateOf(field: string): ProcedureInfo | undefined {
+  const stem = /^(\w+?)Ids?(?:\[\d+\])?$/.exec(field)?.[1];
+  if (!stem || resourceOfField(field)) return undefined;
+  const lastWord = stem.replace(/^.*(?=[A-Z])/, "");
+  const name = `create${lastWord[0]?.toUpperCase()}${lastWord.slice(1)}`;
+  return procedures.find((p) => p.name === name && p.schema?.properties?.id?.format === "uuid");
+}
+
+/** Whether a router makes records inside its own (pipelines.createStage). */
+export function hasNestedCreates(router: string): boolean {
+  return procedures.some((p) => p.router === router && /^create[A-Z]/.test(p.name) && p.schema?.properties?.id);
+}
+
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
 export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
   if (info.idField === "ids") return { ids };
@@ -491,11 +509,14 @@ export function createFixtures(server: TestServer): Fixtures {
       case "organizationId":
         return caller.orgId;
     }
+    // Convention: `stageId` names a record that `<router>.create<Stem>` (pipelines.createStage) makes inside a record of its router.
+    const nested = nestedCreateOf(field);
+    if (nested) return nestedRecord(nested, caller);
     // Convention: `contactId` references a record of the `contacts` router (see resourceOfField).
     const router = resourceOfField(field) ?? ownRouter;
     if (!router || !canMake(router)) return undefined;
     try {
-      return await record(router, caller);
+      return await (hasNestedCreates(router) ? sharedRecord(router, caller) : record(router, caller));
     } catch (error) {
       // A caller whose role may not make the record: its call is refused at the gate before any lookup.
       if (error instanceof RefusedRecord) return randomUUID();
@@ -511,6 +532,41 @@ export function createFixtures(server: TestServer): Fixtures {
     companies: async (owner) =>
       (await server.prisma.company.create({ data: { organizationId: owner.orgId, name: `Fixture ${uniqueSuffix()}` } })).id,
   };
+
+  /**
+   * The record of a router that references into it share per caller, for routers that make
+   * records inside theirs (pipelines make stages): a deal's `pipelineId` and `stageId` then agree.
+   */
+  const shared = new Map<string, Promise<string>>();
+  function sharedRecord(router: string, caller: TestUser): Promise<string> {
+    const key = `${router}\u0000${caller.userId}\u0000${caller.orgId}`;
+    let id = shared.get(key);
+    if (!id) {
+      id = record(router, caller);
+      id.catch(() => shared.delete(key));
+      shared.set(key, id);
+    }
+    return id;
+  }
+
+  async function nestedRecord(create: ProcedureInfo, caller: TestUser): Promise<string> {
+    let parent: string;
+    try {
+      parent = await sharedRecord(create.router, caller);
+    } catch (error) {
+      // A caller whose role may not make the record: its call is refused at the gate before any lookup.
+      if (error instanceof RefusedRecord) return randomUUID();
+      throw error;
+    }
+    const input = await generateInput(create, { values: { id: parent }, reference: (field) => reference(caller, field) });
+    const outcome = await callTrpc(caller.client, create, input);
+    if (outcome.code === "FORBIDDEN") return randomUUID();
+    const id = (outcome.data as { id?: unknown } | undefined)?.id;
+    if (outcome.code !== "OK" || typeof id !== "string") {
+      throw new Error(`${create.path} with ${JSON.stringify(input)} did not make a record: ${outcome.code} ${outcome.message}`);
+    }
+    return id;
+  }
 
   function canMake(router: string): boolean {
     return router in specialRecords || procedures.some((p) => p.path === `${router}.create`) || router in bareRecords;

@@ -17,7 +17,7 @@ export function decimalInput({ digits, scale, min, max }: { digits: number; scal
         .trim()
         .max(digits + 2),
     ])
-    .meta({ examples: ["12500.00"] })
+    .meta({ examples: [max !== undefined ? max.toFixed(scale) : Math.min(12500, 10 ** (digits - scale) - 1).toFixed(scale)] })
     .transform((value, ctx) => {
       const written = typeof value === "number" ? String(value) : value;
       if (!pattern.test(written)) {

@@ -25,6 +25,5 @@ export function presentDeal(deal: Deal, stages: Map<string, StageSummary>, now: 
     stageName: stage?.name ?? "",
     stageProbability: stage ? stage.probability.toFixed(4) : "0.0000",
     rotting: isRotting(deal, now),
-    timeInStageSeconds: Math.max(0, Math.floor((now - deal.stageEnteredAt.getTime()) / 1000)),
   };
 }

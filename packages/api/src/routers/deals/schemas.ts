@@ -105,7 +105,6 @@ export const deals = defineResource({
     stageName: z.string().meta({ description: "The name of the deal's stage." }),
     stageProbability: z.string().meta({ description: "The stage's win probability (0..1, 4 decimals)." }),
     rotting: z.boolean().meta({ description: "Open, and in its stage past the stage's rotting period." }),
-    timeInStageSeconds: z.number().int().meta({ description: "Seconds since the deal entered its current stage." }),
   },
   filters: {
     rotting: booleanFilter

@@ -7,7 +7,8 @@ import { stagesOf } from "../deals/stage-moves.ts";
 import {
   createPipelineInput,
   createStageInput,
-  moveDealsToInput,
+  deletePipelineInput,
+  deleteStageInput,
   pipelineOutput,
   pipelines,
   presentStage,
@@ -47,7 +48,7 @@ export const pipelinesRouter = staticRoutesFirst({
     path: "/{id}",
     summary: "Soft-delete a pipeline (not the default; its live deals move to moveDealsTo, a stage of another pipeline)",
   })
-    .input(moveDealsToInput)
+    .input(deletePipelineInput)
     .output(pipelineOutput)
     .mutation(({ ctx, input }) => writeAndPresent(ctx, pipelines, (tx) => deletePipeline(tx, ctx, input.id, input.moveDealsTo))),
 
@@ -92,7 +93,7 @@ export const pipelinesRouter = staticRoutesFirst({
 
   updateStage: resourceAction(stagePaths, "write", {
     method: "PATCH",
-    path: "/{id}",
+    path: "/{stageId}",
     summary: "Change a stage (its deals follow a new kind or rotting period)",
   })
     .input(updateStageInput)
@@ -101,10 +102,10 @@ export const pipelinesRouter = staticRoutesFirst({
 
   deleteStage: resourceAction(stagePaths, "delete", {
     method: "DELETE",
-    path: "/{id}",
+    path: "/{stageId}",
     summary: "Delete a stage (its live deals move to moveDealsTo, a stage of the same pipeline)",
   })
-    .input(moveDealsToInput)
+    .input(deleteStageInput)
     .output(deleteStageOutput)
-    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => removeStage(tx, ctx, input.id, input.moveDealsTo))),
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => removeStage(tx, ctx, input.stageId, input.moveDealsTo))),
 } satisfies TRPCRouterRecord);

@@ -89,19 +89,19 @@ export const createStageInput = stageInput.extend({
 });
 
 export const updateStageInput = z.strictObject({
-  id: idSchema,
+  stageId: idSchema,
   name: text(100).optional(),
   probability: decimalInput({ digits: 5, scale: 4, min: 0, max: 1 }).optional(),
   kind: z.enum(STAGE_KINDS).optional(),
   rottingDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
 
-export const moveDealsToInput = z.strictObject({
-  id: idSchema,
-  moveDealsTo: idSchema
-    .optional()
-    .meta({ description: "A stage the live deals move to first (deleting is refused while it holds deals otherwise)." }),
-});
+const moveDealsTo = idSchema
+  .optional()
+  .meta({ description: "A stage the live deals move to first (deleting is refused while it holds deals otherwise)." });
+
+export const deletePipelineInput = z.strictObject({ id: idSchema, moveDealsTo });
+export const deleteStageInput = z.strictObject({ stageId: idSchema, moveDealsTo });
 
 export const reorderStagesInput = z.strictObject({
   id: idSchema,

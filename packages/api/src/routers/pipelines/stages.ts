@@ -51,7 +51,7 @@ export async function lockLivePipeline(tx: Tx, ctx: OrgContext, id: string) {
 /** A live stage, locked with its pipeline (stage writes of one pipeline queue up). */
 async function lockLiveStage(tx: Tx, ctx: OrgContext, id: string) {
   const stage = await tx.pipelineStage.findFirst({ where: { id, organizationId: ctx.org.id, deletedAt: null } });
-  if (!stage) throw referenceNotFound("id", "Stage not found");
+  if (!stage) throw referenceNotFound("stageId", "Stage not found");
   await lockLivePipeline(tx, ctx, stage.pipelineId);
   return stage;
 }
@@ -109,7 +109,7 @@ async function dealsIn(tx: Tx, ctx: OrgContext, stageId: string) {
 }
 
 export async function changeStage(tx: Tx, ctx: OrgContext, input: z.output<typeof updateStageInput>) {
-  const { id, ...changes } = input;
+  const { stageId: id, ...changes } = input;
   const before = await lockLiveStage(tx, ctx, id);
   const stages = await stagesOf(tx, ctx, before.pipelineId);
   if (changes.name !== undefined) {
@@ -144,7 +144,7 @@ export async function removeStage(tx: Tx, ctx: OrgContext, id: string, moveDeals
   const stages = await stagesOf(tx, ctx, before.pipelineId);
   checkKinds(
     stages.filter((stage) => stage.id !== id).map((stage) => stage.kind),
-    "id",
+    "stageId",
   );
   const held = await dealsIn(tx, ctx, id);
   if (held.length && !moveDealsTo) {
