@@ -1,6 +1,14 @@
 import { RECORD_RESOURCES } from "@crm/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addressing, callTrpc, createFixtures, type Fixtures, generateInput, procedures } from "./support/procedures.ts";
+import {
+  addressing,
+  callTrpc,
+  createFixtures,
+  type Fixtures,
+  generateInput,
+  preparationOf,
+  procedures,
+} from "./support/procedures.ts";
 import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
 
 /**
@@ -33,8 +41,8 @@ afterAll(() => server?.close());
 const changing = {
   optional: "include" as const,
   choose: "last" as const,
-  reference: async (field: string) => {
-    const id = await fixtures.reference(owner, field);
+  reference: async (field: string, within?: string) => {
+    const id = await fixtures.resolver(owner)(field, within);
     return id === owner.userId ? colleague.userId : id;
   },
 };
@@ -52,10 +60,11 @@ describe("audit coverage", () => {
       const values: Record<string, unknown> = {};
       if (info.idField) {
         const id = await fixtures.record(info.router, owner);
-        if (info.recordState === "deleted") {
-          expect((await callTrpc(owner.client, { ...info, path: `${info.router}.delete`, type: "mutation" }, { id })).code).toBe(
-            "OK",
-          );
+        // A procedure on records in a given state (restore: soft-deleted; reopen: closed) gets one, made by its router's own action.
+        const preparation = preparationOf(info);
+        if (preparation) {
+          const prepared = await generateInput(preparation, { values: { id }, reference: changing.reference });
+          expect((await callTrpc(owner.client, preparation, prepared)).code).toBe("OK");
         }
         Object.assign(values, addressing(info, [id]));
         // A bulk patch row is what the resource's update takes: generated like it, for the same record.

@@ -109,7 +109,7 @@ function restSkipReason(info: ProcedureInfo, hostile: HostileCase): string | und
 async function baseInput(info: ProcedureInfo): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   if (info.idField) Object.assign(values, addressing(info, [await fixtures.record(info.router, owner)]));
-  return (await generateInput(info, { values, reference: (field) => fixtures.reference(owner, field) })) ?? {};
+  return (await generateInput(info, { values, reference: fixtures.resolver(owner) })) ?? {};
 }
 
 const fuzzed = procedures.filter((p) => p.schema);

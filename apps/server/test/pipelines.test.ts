@@ -174,11 +174,20 @@ describe("pipelines and stages", () => {
     const reversed = [...ids].reverse();
     const done = await owner.client.pipelines.reorderStages.mutate({ id: pipeline.id, stageIds: reversed });
     expect(done.stages.map((s) => s.id)).toEqual(reversed);
-    for (const stageIds of [ids.slice(1), [...ids, ids[0] as string], [...ids.slice(1), pipeline.id]]) {
+    const other = await owner.client.pipelines.create.mutate({ name: `Other ${unique()}` });
+    const foreignStage = other.stages[0]?.id as string;
+    for (const stageIds of [ids.slice(1), [...ids, ids[0] as string], [...ids.slice(1), foreignStage]]) {
       const refused = await failure(owner.client.pipelines.reorderStages.mutate({ id: pipeline.id, stageIds }));
       expect(refused).toMatchObject({ httpStatus: 400 });
       expect(refused.message).toContain("stageIds");
     }
+    // An id that is no stage of the organization reads as an unknown reference.
+    const unknown = await failure(
+      owner.client.pipelines.reorderStages.mutate({ id: pipeline.id, stageIds: [...ids.slice(1), pipeline.id] }),
+    );
+    expect(unknown).toMatchObject({ httpStatus: 404 });
+    expect(unknown.message).toContain("stageIds");
+    expect((await owner.client.pipelines.byId.query({ id: pipeline.id })).stages.map((s) => s.id)).toEqual(reversed);
   });
 
   it("a stage's new kind moves its deals' status", async () => {

@@ -81,7 +81,7 @@ async function prepare(info: ProcedureInfo, role: RoleKey): Promise<Call> {
     Object.assign(values, addressing(info, [record]));
   }
   const caller = aim?.caller ?? callers[role];
-  const input = await generateInput(info, { values, reference: (field) => fixtures.reference(caller, field) });
+  const input = await generateInput(info, { values, reference: fixtures.resolver(caller) });
   return { caller, input };
 }
 

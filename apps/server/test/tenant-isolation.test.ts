@@ -111,7 +111,7 @@ describe("a record of another organization reads as not found", () => {
       const input = await generateInput(info, {
         values: target(victim),
         optional: info.type === "mutation" ? "include" : "omit",
-        reference: (field) => fixtures.reference(ownerB, field),
+        reference: fixtures.resolver(ownerB),
       });
       const viaTrpc = await callTrpc(ownerB.client, info, input);
       expect(viaTrpc, JSON.stringify(input)).toMatchObject({ code: "NOT_FOUND" });
@@ -188,7 +188,7 @@ describe("a reference to another organization's record reads as not found", () =
       const values: Record<string, unknown> = { [reference.field]: reference.list ? [foreign] : foreign };
       const ownRecord = own.get(info.router);
       if (info.idField && ownRecord) Object.assign(values, addressing(info, [ownRecord]));
-      const input = await generateInput(info, { values, reference: (field) => fixtures.reference(ownerB, field) });
+      const input = await generateInput(info, { values, reference: fixtures.resolver(ownerB) });
       const auditBefore = await server.prisma.auditLog.count({ where: { organizationId: ownerB.orgId } });
       const viaTrpc = await callTrpc(ownerB.client, info, input);
       expect(viaTrpc, JSON.stringify(input)).toMatchObject({ code: "NOT_FOUND" });
@@ -209,7 +209,7 @@ describe("what org B reads holds nothing of org A", () => {
       const limit = info.schema?.properties?.limit?.maximum;
       const input = await generateInput(info, {
         values: limit === undefined ? {} : { limit },
-        reference: (field) => fixtures.reference(ownerB, field),
+        reference: fixtures.resolver(ownerB),
       });
       const results: unknown[] = [];
       const viaTrpc = await callTrpc(ownerB.client, info, input);

@@ -16,6 +16,11 @@ export type ProcedureMeta = {
   anyPermission?: readonly Permission[];
   /** The state the records a procedure addresses must be in (restore: soft-deleted); read by the tests that call every procedure. */
   recordState?: "deleted";
+  /**
+   * The action of the same router that puts a record in the state this procedure needs (reopen:
+   * markWon); read, like recordState, by the tests that call every procedure.
+   */
+  preparedBy?: string;
   /** Why a mutation of a record resource writes no audit entry (the audit-coverage test holds every other one to it). */
   notAudited?: string;
 };

@@ -3,6 +3,7 @@ import {
   BUILT_IN_ROLE_KEYS,
   BUILT_IN_ROLES,
   type BuiltInRoleKey,
+  CONFIGURATION_RESOURCES,
   isBuiltInRoleKey,
   PERMISSIONS,
   permissionsOfRole,
@@ -69,10 +70,15 @@ describe("roles grant by verb", () => {
   const recordOf = (key: BuiltInRoleKey, resource: string) =>
     BUILT_IN_ROLES[key].permissions.filter((p) => p.startsWith(`${resource}:`)).map((p) => p.slice(resource.length + 1));
 
-  it("every record resource gets the same verbs from each built-in role", () => {
+  it("every record resource gets the same verbs from each built-in role; configuration is read-only below admin", () => {
     for (const key of BUILT_IN_ROLE_KEYS) {
-      for (const resource of RECORD_RESOURCES)
-        expect(recordOf(key, resource), `${key} on ${resource}`).toEqual(recordOf(key, "leads"));
+      const administers = BUILT_IN_ROLES[key].permissions.includes("roles:manage");
+      for (const resource of RECORD_RESOURCES) {
+        const expected = recordOf(key, "leads").filter(
+          (verb) => administers || verb === "read" || !CONFIGURATION_RESOURCES.includes(resource),
+        );
+        expect(recordOf(key, resource), `${key} on ${resource}`).toEqual(expected);
+      }
     }
   });
 
@@ -114,7 +120,8 @@ describe("roles grant by verb", () => {
       ],
     ],
   ] as const)("%s holds exactly these lead and organization permissions", (key, expected) => {
-    const granted = BUILT_IN_ROLES[key].permissions.filter((p) => !p.startsWith("contacts:") && !p.startsWith("companies:"));
+    const othersOf = RECORD_RESOURCES.filter((resource) => resource !== "leads");
+    const granted = BUILT_IN_ROLES[key].permissions.filter((p) => !othersOf.some((resource) => p.startsWith(`${resource}:`)));
     expect(granted.sort()).toEqual([...expected]);
   });
 });

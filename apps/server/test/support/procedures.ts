@@ -29,6 +29,10 @@ export type JsonSchema = {
   minimum?: number;
   maximum?: number;
   minItems?: number;
+  /** Valid values the schema declares (an array's first example is used as it is: a list that keeps its own rules). */
+  examples?: unknown[];
+  /** A uuid field named otherwise than the records it references: resolved as a field of this name would be. */
+  "x-references"?: string;
 };
 
 export interface ProcedureInfo {
@@ -54,6 +58,8 @@ export interface ProcedureInfo {
   takesId: boolean;
   /** See ProcedureMeta: the state its records must be in, and why it writes no audit entry. */
   recordState?: "deleted";
+  /** See ProcedureMeta: the action of its router that puts a record in the state it needs (reopen: markWon). */
+  preparedBy?: string;
   notAudited?: string;
 }
 
@@ -65,6 +71,7 @@ interface ProcedureDef {
     anyPermission?: readonly Permission[];
     openapi?: { method: string; path: string };
     recordState?: "deleted";
+    preparedBy?: string;
     notAudited?: string;
   };
 }
@@ -112,6 +119,7 @@ export function listProcedures(): ProcedureInfo[] {
         idField,
         takesId: idField !== undefined,
         recordState: def.meta?.recordState,
+        preparedBy: def.meta?.preparedBy,
         notAudited: def.meta?.notAudited,
       };
     },
@@ -159,9 +167,28 @@ export function nestedCreateOf(field: string): ProcedureInfo | undefined {
   return procedures.find((p) => p.name === name && p.schema?.properties?.id?.format === "uuid");
 }
 
+/** The output property listing the records a list field names: `stageIds` → `stages`. */
+function pluralOfChildren(field: string): string {
+  const stem = (/^(\w+?)Ids$/.exec(field)?.[1] ?? field).replace(/^.*(?=[A-Z])/, "");
+  return `${stem[0]?.toLowerCase()}${stem.slice(1)}s`.replace(/ys$/, "ies");
+}
+
 /** Whether a router makes records inside its own (pipelines.createStage). */
 export function hasNestedCreates(router: string): boolean {
   return procedures.some((p) => p.router === router && /^create[A-Z]/.test(p.name) && p.schema?.properties?.id);
+}
+
+/**
+ * The procedure that puts a record in the state `info` needs before it is called on it: its
+ * router's `delete` for one on soft-deleted records (restore), or the action its meta names
+ * (`preparedBy`: reopen needs a closed deal, made by markWon); undefined when any record will do.
+ */
+export function preparationOf(info: ProcedureInfo): ProcedureInfo | undefined {
+  const name = info.recordState === "deleted" ? "delete" : info.preparedBy;
+  if (!name) return undefined;
+  const preparation = procedures.find((p) => p.path === `${info.router}.${name}`);
+  if (!preparation) throw new Error(`${info.path} needs its records prepared by ${info.router}.${name}, which does not exist`);
+  return preparation;
 }
 
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
@@ -179,8 +206,12 @@ export function uniqueSuffix(): string {
   return randomBytes(4).toString("hex");
 }
 
-/** Resolves a uuid field other than `id` (e.g. `roleId`) to a real id in the caller's organization. */
-export type ReferenceResolver = (field: string) => Promise<string | undefined>;
+/**
+ * Resolves a uuid field other than `id` (e.g. `roleId`) to a real id in the caller's organization;
+ * given `within` (the record the input addresses), a list field of records made inside it
+ * (`stageIds` of a pipeline) to all of them.
+ */
+export type ReferenceResolver = (field: string, within?: string) => Promise<string | string[] | undefined>;
 
 export interface GenerateOptions {
   /** Values used as they are (e.g. `id` of the target record). */
@@ -239,10 +270,12 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
   switch (schema.type) {
     case "string": {
       if (schema.format === "uuid") {
-        let id = await options.reference(field);
+        // `moveDealsTo` (meta x-references: stageId) is resolved as a `stageId` would be.
+        const named = schema["x-references"] ?? field;
+        let id = await options.reference(named);
         // `primaryId`, `mergeIds`: a uuid that names no resource is a record of the procedure's own router.
-        if (!id && options.ownRouter && !resourceOfField(field)) id = await options.reference(`${options.ownRouter}Id`);
-        if (!id) throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
+        if (!id && options.ownRouter && !resourceOfField(named)) id = await options.reference(`${options.ownRouter}Id`);
+        if (typeof id !== "string") throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
         return id;
       }
       const pattern = schema.pattern ? new RegExp(schema.pattern) : undefined;
@@ -258,6 +291,15 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
     case "boolean":
       return options.choose !== "last";
     case "array": {
+      if (schema.examples?.length) return structuredClone(schema.examples[0]);
+      // Convention: `stageIds` of a procedure addressing a pipeline (whose router makes stages inside
+      // its records: pipelines.createStage) lists that pipeline's stages, all of them.
+      const within = options.values?.id;
+      const nested = nestedCreateOf(field);
+      if (nested && nested.router === options.ownRouter && typeof within === "string") {
+        const all = await options.reference(field, within);
+        if (Array.isArray(all)) return all;
+      }
       const count = schema.minItems ?? 0;
       const items: unknown[] = [];
       for (let i = 0; i < count; i++) items.push(await generateValue(`${field}[${i}]`, schema.items ?? {}, options));
@@ -440,6 +482,11 @@ export interface Fixtures {
    * names no resource (`primaryId`, `mergeIds`) is a record of `ownRouter`, the procedure's router.
    */
   reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined>;
+  /**
+   * `reference`, and for a list field of records made inside `within` (`stageIds` of a pipeline:
+   * see nestedCreateOf) all of them, in order, as the record's byId shows them (its `stages`).
+   */
+  resolver(caller: TestUser): ReferenceResolver;
   /** Makes a new record of `router` in `owner`'s organization (as `owner`) and returns its id. */
   record(router: string, owner: TestUser): Promise<string>;
   /** Whether `record` knows how to make a record of `router`. */
@@ -492,6 +539,19 @@ export function createFixtures(server: TestServer): Fixtures {
         )
       ).id,
   };
+
+  function resolver(caller: TestUser): ReferenceResolver {
+    return async (field, within) => {
+      const nested = within === undefined ? undefined : nestedCreateOf(field);
+      if (!nested || !/Ids$/.test(field)) return reference(caller, field);
+      const byId = procedures.find((p) => p.path === `${nested.router}.byId`);
+      if (!byId) return undefined;
+      const outcome = await callTrpc(caller.client, byId, { id: within });
+      if (outcome.code !== "OK") return [randomUUID()];
+      const children = (outcome.data as Record<string, unknown>)[pluralOfChildren(field)];
+      return Array.isArray(children) ? children.map((child) => (child as { id: string }).id) : undefined;
+    };
+  }
 
   async function reference(caller: TestUser, field: string, ownRouter?: string): Promise<string | undefined> {
     switch (field) {
@@ -558,7 +618,7 @@ export function createFixtures(server: TestServer): Fixtures {
       if (error instanceof RefusedRecord) return randomUUID();
       throw error;
     }
-    const input = await generateInput(create, { values: { id: parent }, reference: (field) => reference(caller, field) });
+    const input = await generateInput(create, { values: { id: parent }, reference: resolver(caller) });
     const outcome = await callTrpc(caller.client, create, input);
     if (outcome.code === "FORBIDDEN") return randomUUID();
     const id = (outcome.data as { id?: unknown } | undefined)?.id;
@@ -579,7 +639,14 @@ export function createFixtures(server: TestServer): Fixtures {
     const bare = bareRecords[router];
     if (!create && bare) return bare(owner);
     if (!create) throw new Error(`no fixture makes a ${router} record: add one to specialRecords in test/support/procedures.ts`);
-    const input = await generateInput(create, { reference: (field) => reference(owner, field) });
+    // Fields pointing into a router that makes records inside its own (a deal's pipelineId and
+    // stageId) take the shared record, so that the record and what later refers into it agree.
+    const values: Record<string, unknown> = {};
+    for (const key of Object.keys(create.schema?.properties ?? {})) {
+      const target = resourceOfField(key);
+      if (nestedCreateOf(key) || (target && hasNestedCreates(target))) values[key] = await reference(owner, key);
+    }
+    const input = await generateInput(create, { values, reference: resolver(owner) });
     const outcome = await callTrpc(owner.client, create, input);
     if (outcome.code === "FORBIDDEN") throw new RefusedRecord(`${create.path}: ${outcome.message}`);
     const id = (outcome.data as { id?: unknown } | undefined)?.id;
@@ -589,5 +656,5 @@ export function createFixtures(server: TestServer): Fixtures {
     return id;
   }
 
-  return { reference, record, canMake, freshUser };
+  return { reference, resolver, record, canMake, freshUser };
 }

@@ -84,6 +84,7 @@ export const dealsRouter = staticRoutesFirst({
     path: "/{id}/reopen",
     summary: "Reopen a won or lost deal: back to the open stage it closed from",
   })
+    .meta({ preparedBy: "markWon" })
     .input(idInput)
     .output(dealOutput)
     .mutation(({ ctx, input }) => writeAndPresent(ctx, deals, (tx) => reopenDeal(tx, ctx, input.id))),

@@ -72,6 +72,13 @@ export const stageInput = z.strictObject({
   rottingDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
 
+/** A valid list of stages (it keeps one of each kind), as the document shows it. */
+const exampleStages = [
+  { name: "Qualified", probability: "0.2500", kind: "open" },
+  { name: "Won", probability: "1.0000", kind: "won" },
+  { name: "Lost", probability: "0.0000", kind: "lost" },
+];
+
 export const createPipelineInput = z.strictObject({
   name: text(100),
   description: z.string().max(2000).nullable().optional(),
@@ -80,7 +87,13 @@ export const createPipelineInput = z.strictObject({
     .min(1)
     .max(50)
     .optional()
-    .meta({ description: "The stages in order; the default pipeline's stages when left out." }),
+    .meta({
+      description: "The stages in order; the default pipeline's stages when left out.",
+      // zod leaves examples out of the input side of a schema that transforms (probabilities are parsed): set on the document.
+      override: ({ jsonSchema }) => {
+        jsonSchema.examples = [exampleStages];
+      },
+    }),
 });
 
 export const createStageInput = stageInput.extend({
@@ -96,9 +109,10 @@ export const updateStageInput = z.strictObject({
   rottingDays: z.number().int().min(1).max(3650).nullable().optional(),
 });
 
-const moveDealsTo = idSchema
-  .optional()
-  .meta({ description: "A stage the live deals move to first (deleting is refused while it holds deals otherwise)." });
+const moveDealsTo = idSchema.optional().meta({
+  description: "A stage the live deals move to first (deleting is refused while it holds deals otherwise).",
+  "x-references": "stageId",
+});
 
 export const deletePipelineInput = z.strictObject({ id: idSchema, moveDealsTo });
 export const deleteStageInput = z.strictObject({ stageId: idSchema, moveDealsTo });

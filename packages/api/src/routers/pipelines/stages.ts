@@ -173,7 +173,13 @@ export async function reorderStages(tx: Tx, ctx: OrgContext, input: z.output<typ
   const live = new Set(stages.map((stage) => stage.id));
   const given = new Set(input.stageIds);
   if (given.size !== input.stageIds.length) throw badRequest("stageIds", "lists a stage twice");
-  if (given.size !== live.size || input.stageIds.some((stageId) => !live.has(stageId))) {
+  const strangers = input.stageIds.filter((stageId) => !live.has(stageId));
+  // A stage of no pipeline of the organization reads as an unknown id, as any reference does.
+  const known = strangers.length
+    ? await tx.pipelineStage.count({ where: { id: { in: strangers }, organizationId: ctx.org.id, deletedAt: null } })
+    : 0;
+  if (known < strangers.length) throw referenceNotFound("stageIds", "Stage not found");
+  if (given.size !== live.size || strangers.length) {
     throw badRequest("stageIds", "must list every live stage of the pipeline exactly once");
   }
   await renumber(tx, input.stageIds);
