@@ -221,7 +221,7 @@ describe("terminating an employee", () => {
       body: { reassignTo: heir.userId },
     });
     expect(result.status).toBe(200);
-    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1 });
+    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1, deals: 0 });
     expect(result.body.employee).toMatchObject({
       id: leaver.userId,
       employmentStatus: "terminated",
@@ -286,7 +286,7 @@ describe("terminating an employee", () => {
     const [leaver] = members as [TestUser];
     const lead = await leaver.client.leads.create.mutate({ firstName: "Mine", assignedToId: leaver.userId });
     const result = await owner.client.employees.terminate.mutate({ id: leaver.userId });
-    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0 });
+    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0, deals: 0 });
     expect((await owner.client.leads.byId.query({ id: lead.id })).assignedToId).toBe(leaver.userId);
   });
 

@@ -18,6 +18,11 @@ const CHUNK = 1000;
  * with records to move needs `<resource>:assign`. Answers how many moved, by resource key.
  * `toUserId` is the caller's to check (an active member).
  */
+/** Whether a resource's records move to another member when their owner leaves. */
+export function movesOnReassign(resource: AnyResource): boolean {
+  return Boolean(resource.owner) && resource.reassignable !== false;
+}
+
 export async function reassignOwnedRecords(
   tx: Tx,
   ctx: OrgContext,
@@ -29,7 +34,7 @@ export async function reassignOwnedRecords(
   const moved: Record<string, number> = {};
   for (const resource of resources) {
     const owner = resource.owner;
-    if (!owner) continue;
+    if (!owner || !movesOnReassign(resource)) continue;
     const owned = { organizationId: ctx.org.id, deletedAt: null, [owner.field]: fromUserId };
     const candidates = (await resource.model(tx).findMany({
       where: { AND: [owned, ...(resource.reassignable ? [resource.reassignable(ctx)] : [])] },

@@ -314,9 +314,10 @@ export interface ResourceDeclaration<
   owner?: OwnerDeclaration<OwnerField, OwnerFilter>;
   /**
    * The records of an owner that move to another member when the owner leaves (employees.terminate):
-   * a condition on the live records; all of them when left out (leads: the open ones).
+   * a condition on the live records; all of them when left out (leads: the open ones); false when the
+   * owner field records who did something (an interaction's author), so the records never move.
    */
-  reassignable?(ctx: OrgContext): object;
+  reassignable?: false | ((ctx: OrgContext) => object);
   unique?: readonly UniqueDeclaration[];
   /** Groups of fields that have values together or not at all (see incompleteGroups). */
   together?: readonly (readonly (keyof F & string)[])[];
@@ -462,7 +463,7 @@ export interface AnyResource {
   serverOnly: readonly string[];
   notAudited?: readonly string[];
   owner?: { field: string; filter: string };
-  reassignable?(ctx: OrgContext): object;
+  reassignable?: false | ((ctx: OrgContext) => object);
   unique?: readonly UniqueDeclaration[];
   together?: readonly (readonly string[])[];
   atLeastOne?: readonly (readonly string[])[];

@@ -2,7 +2,7 @@ import type { Membership, Prisma } from "@crm/db";
 import type { z } from "zod";
 import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { badRequest, conflict, notFound } from "../../errors.ts";
-import { reassignOwnedRecords } from "../../kit/reassign.ts";
+import { movesOnReassign, reassignOwnedRecords } from "../../kit/reassign.ts";
 import { referenceNotFound } from "../../kit/records.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { containsText } from "../../lib/filters.ts";
@@ -205,6 +205,6 @@ export async function terminateEmployee(tx: Tx, ctx: OrgContext, input: z.output
   });
   const reassigned = input.reassignTo
     ? await reassignOwnedRecords(tx, ctx, RECORD_DECLARATIONS, after.userId, input.reassignTo)
-    : Object.fromEntries(RECORD_DECLARATIONS.filter((resource) => resource.owner).map((resource) => [resource.key, 0]));
+    : Object.fromEntries(RECORD_DECLARATIONS.filter(movesOnReassign).map((resource) => [resource.key, 0]));
   return { employee: presentEmployee(after), reassigned };
 }

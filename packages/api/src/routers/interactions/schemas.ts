@@ -54,6 +54,8 @@ export const interactions = defineResource({
   fields: interactionFields,
   serverOnly: ["searchText"],
   owner: { field: "authorId", filter: "author" },
+  // The author had the interaction: it stays theirs when they leave (employees.terminate moves no interaction).
+  reassignable: false,
   atLeastOne: [INTERACTION_LINKS],
   rules: (values) =>
     values.kind === "note" && values.direction != null ? [{ path: ["direction"], message: "a note has no direction" }] : [],
