@@ -7,6 +7,7 @@ import { companies } from "./routers/companies/schemas.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
 import { contactsRouter } from "./routers/contacts/router.ts";
 import { contacts } from "./routers/contacts/schemas.ts";
+import { dealExport, dealImport } from "./routers/deals/files.ts";
 import { dealsRouter } from "./routers/deals/router.ts";
 import { deals } from "./routers/deals/schemas.ts";
 import { interactionsRouter } from "./routers/interactions/router.ts";
@@ -54,6 +55,8 @@ export const RESOURCES = {
     import: importableOf(companies, { keys: [{ field: "domain" }, { field: "name", caseInsensitive: true }] }),
     export: exportableOf(companies),
   },
+  // Every row a new deal; pipeline and stage by name.
+  deals: { label: "deals", import: dealImport, export: dealExport },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

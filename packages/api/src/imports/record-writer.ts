@@ -1,6 +1,7 @@
 import type { Prisma, PrismaClient } from "@crm/db";
+import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
-import { describeIssues } from "../errors.ts";
+import { describeIssues, errorDetailsOf } from "../errors.ts";
 import { type AuditEntry, writeAuditMany } from "../lib/audit.ts";
 import { insertRows, updateRowsById } from "../lib/bulk-sql.ts";
 import { uuidv7 } from "../lib/ids.ts";
@@ -31,6 +32,15 @@ export interface ImportOwnerColumn {
   /** `<resource>:assign`. */
   permission: Permission;
 }
+
+/**
+ * Cells that name other records of the organization, turned into their ids (a deal's pipeline and
+ * stage by name). Loaded once per run; answers the row's fields with the ids in, or its issues.
+ */
+export type RowLookup = (fields: Record<string, unknown>) => {
+  fields: Record<string, unknown>;
+  issues: { field: string; message: string }[];
+};
 
 /** An update the writer plans: the locked record and the changes the file's rows bring to it. */
 export interface PlannedUpdate<Input, Row> {
@@ -75,6 +85,13 @@ export interface ImportableResource<
   prepareRow?(values: Record<string, unknown>): Record<string, unknown>;
   /** The virtual column a field is read from when the file lacks its own, named in error reports (lead: firstName ← fullName). */
   sourceColumns?: Record<string, string>;
+  /** Loads what turns names in the file into ids (see RowLookup); read after prepareRow, before validation. */
+  openLookup?(db: PrismaClient, ctx: OrgContext): Promise<RowLookup>;
+  /**
+   * Completes a validated create input from the database (the kit's `completeInput`: a deal's
+   * default pipeline and first stage); a 4xx it throws fails the row with its issues.
+   */
+  completeInput?(tx: Tx, ctx: OrgContext, input: Input): Promise<Input>;
   /** The columns of a new record, derived columns included (the writer adds id, createdAt and updatedAt). */
   newRow(ctx: OrgContext, input: Input): Record<string, unknown>;
   /**
@@ -82,6 +99,8 @@ export interface ImportableResource<
    * id and updatedAt). May read in `tx` once for the whole batch (leads: note counts for rescoring).
    */
   updateRows(tx: Tx, ctx: OrgContext, updates: PlannedUpdate<Input, Row>[]): Promise<Record<string, unknown>[]>;
+  /** After new records are written, in the batch's transaction (the kit's `afterCreate`: a deal's first stage stay). */
+  afterCreate?(tx: Tx, ctx: OrgContext, rows: Row[]): Promise<void>;
   /** A record as the audit log keeps it (without search text and other derived blobs). */
   auditable(row: Row): Record<string, unknown>;
 }
@@ -187,11 +206,17 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
 ): Promise<RowHandler<Input>> {
   const { owner, duplicateKeys } = resource;
   const resolveOwner = owner ? await ownerResolver(db, ctx, owner, resource.singular) : undefined;
+  const lookup = resource.openLookup ? await resource.openLookup(db, ctx) : undefined;
 
   return {
     read(values, raw) {
-      const fields = resource.prepareRow ? resource.prepareRow({ ...values }) : { ...values };
+      let fields = resource.prepareRow ? resource.prepareRow({ ...values }) : { ...values };
       const issues: RowIssue[] = [];
+      if (lookup) {
+        const looked = lookup(fields);
+        for (const { field, message } of looked.issues) issues.push({ field, message, value: raw[field] });
+        fields = looked.fields;
+      }
       if (owner && resolveOwner && fields[owner.field] !== undefined) {
         const resolved = resolveOwner(fields[owner.field]);
         if (resolved.issue) issues.push({ field: owner.field, message: resolved.issue, value: raw[owner.field] });
@@ -221,8 +246,9 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       );
 
       const outcomes: RowOutcome[] = [];
-      const creates: { input: Input }[] = [];
-      const pendingByKey = new Map<string, { input: Input }>();
+      /** A new record, and the outcomes of the rows that make it (the first, and later ones with its key). */
+      const creates: { input: Input; outcomes: number[] }[] = [];
+      const pendingByKey = new Map<string, { input: Input; outcomes: number[] }>();
       const updates = new Map<string, { before: Row; input: Partial<Input>; match: KeyMatch }>();
       for (const [position, row] of (rows as CandidateRow<Input>[]).entries()) {
         const match = matches[position];
@@ -230,7 +256,7 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
         const current = match ? (existing[match.index]?.get(match.value) as Row | undefined) : undefined;
         const pending = fileKey ? pendingByKey.get(fileKey) : undefined;
         if (!current && !pending && !row.earlierRow) {
-          const create = { input: row.input };
+          const create = { input: row.input, outcomes: [outcomes.length] };
           creates.push(create);
           if (fileKey) pendingByKey.set(fileKey, create);
           outcomes.push({ rowNumber: row.rowNumber, result: "created" });
@@ -248,8 +274,10 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
           outcomes.push({ rowNumber: row.rowNumber, result: "failed", issues: [{ field, message, value: row.raw[field] }] });
           continue;
         }
-        if (pending) pending.input = mergeInput<Input>(pending.input, row.input);
-        else if (current && match) {
+        if (pending) {
+          pending.input = mergeInput<Input>(pending.input, row.input);
+          pending.outcomes.push(outcomes.length);
+        } else if (current && match) {
           const update = updates.get(current.id) ?? { before: current, input: {}, match };
           update.input = mergeInput<Input>(update.input, row.input);
           updates.set(current.id, update);
@@ -257,17 +285,18 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
         // Otherwise the earlier row is not written (a dry run): this row would update its record.
         outcomes.push({ rowNumber: row.rowNumber, result: "updated" });
       }
+      const completed = await completeCreates(tx, ctx, resource, creates, outcomes, rows);
       if (!write) return outcomes;
 
       const now = new Date();
       const audit: AuditEntry[] = [];
       const { table } = resource.rows;
       const { entityType } = resource;
-      if (creates.length) {
+      if (completed.length) {
         const created = (await insertRows(
           tx,
           table,
-          creates.map(({ input }) => ({
+          completed.map((input) => ({
             id: uuidv7(now.getTime()),
             ...resource.newRow(ctx, input),
             createdAt: now,
@@ -275,6 +304,7 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
           })),
           { returning: true },
         )) as unknown as Row[];
+        await resource.afterCreate?.(tx, ctx, created);
         for (const record of created) {
           audit.push({ action: "create", entityType, entityId: record.id, before: null, after: resource.auditable(record) });
         }
@@ -310,6 +340,37 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       return outcomes;
     },
   };
+}
+
+/**
+ * The create inputs completed from the database (the resource's completeInput); a row it refuses
+ * with a 4xx fails, with the rows merged into it, and is not created.
+ */
+async function completeCreates<Input extends Record<string, unknown>, Row extends { id: string }>(
+  tx: Tx,
+  ctx: OrgContext,
+  resource: ImportableResource<Input, Row>,
+  creates: { input: Input; outcomes: number[] }[],
+  outcomes: RowOutcome[],
+  rows: CandidateRow<Input>[],
+): Promise<Input[]> {
+  if (!resource.completeInput) return creates.map(({ input }) => input);
+  const completed: Input[] = [];
+  for (const create of creates) {
+    try {
+      completed.push(await resource.completeInput(tx, ctx, create.input));
+    } catch (error) {
+      const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
+      if (!details) throw error;
+      for (const index of create.outcomes) {
+        const { rowNumber } = outcomes[index] as RowOutcome;
+        const raw = rows[index]?.raw ?? {};
+        const issues = details.issues.map(({ path, message }) => ({ field: path, message, value: raw[path] }));
+        outcomes[index] = { rowNumber, result: "failed", issues };
+      }
+    }
+  }
+  return completed;
 }
 
 /** The import pipeline's view of a resource: its columns, and the shared row reader and writer. */

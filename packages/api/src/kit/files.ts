@@ -55,6 +55,8 @@ export interface ImportOptions {
   /** Alternatives of required columns (default: the required fields, all of them). */
   requiredColumns?: string[][];
   prepareRow?: ImportableResource["prepareRow"];
+  /** Names in the file turned into ids (a deal's pipeline and stage), loaded once per run. */
+  openLookup?: ImportableResource["openLookup"];
   sourceColumns?: ImportableResource["sourceColumns"];
   /** The columns of a batch of updates at once (default: each row's patch through the resource's hooks). */
   updateRows?: ImportableResource["updateRows"];
@@ -87,7 +89,10 @@ export function importableOf(resource: AnyResource, options: ImportOptions = {})
     duplicateKeys: options.keys ?? (resource.unique ?? []).map(({ field }) => ({ field })),
     owner: owner ? { field: owner.field, permission: `${resource.key}:assign` as Permission } : undefined,
     prepareRow: options.prepareRow,
+    openLookup: options.openLookup,
     sourceColumns: options.sourceColumns,
+    completeInput: resource.hooks?.completeInput as ImportableResource["completeInput"],
+    afterCreate: resource.hooks?.afterCreate as ImportableResource["afterCreate"],
     newRow: (ctx, input) => ({
       ...(resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input)),
       organizationId: ctx.org.id,
@@ -130,7 +135,12 @@ export function exportableOf(resource: AnyResource, computed: ComputedExportColu
   for (const [name, field] of Object.entries(resource.fields)) {
     if (field.exported) {
       const { header, width, kind } = field.exported;
-      columns.push({ header, kind: kind ?? EXPORT_KINDS[field.kind], ...(width ? { width } : {}), value: (row) => row[name] });
+      // A decimal as the API shows it, with all its decimals ("10.00", not "10").
+      const value =
+        field.kind === "decimal"
+          ? (row: Values) => (row[name] == null ? null : field.output.parse(row[name]))
+          : (row: Values) => row[name];
+      columns.push({ header, kind: kind ?? EXPORT_KINDS[field.kind], ...(width ? { width } : {}), value });
       select[name] = true;
     }
     for (const [index, column] of computed.entries()) {

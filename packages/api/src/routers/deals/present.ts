@@ -1,15 +1,15 @@
 import type { Deal, PipelineStage, Prisma } from "@crm/db";
 import type { OrgContext } from "../../trpc.ts";
 
-type StageSummary = Pick<PipelineStage, "name" | "kind" | "probability">;
+type StageSummary = Pick<PipelineStage, "name" | "kind" | "probability"> & { pipelineName: string };
 
 /** Every stage of the organization (deleted ones too: a deal's history may name them), by id. */
 export async function stagesById(db: Prisma.TransactionClient, ctx: OrgContext): Promise<Map<string, StageSummary>> {
   const stages = await db.pipelineStage.findMany({
     where: { organizationId: ctx.org.id },
-    select: { id: true, name: true, kind: true, probability: true },
+    select: { id: true, name: true, kind: true, probability: true, pipeline: { select: { name: true } } },
   });
-  return new Map(stages.map(({ id, ...stage }) => [id, stage]));
+  return new Map(stages.map(({ id, pipeline, ...stage }) => [id, { ...stage, pipelineName: pipeline.name }]));
 }
 
 export function isRotting(deal: Pick<Deal, "status" | "rotsAt">, now: number): boolean {
