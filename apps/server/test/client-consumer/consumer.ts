@@ -68,3 +68,16 @@ export function fileHelperTypes(crm: ReturnType<typeof createCrmClient>) {
   // @ts-expect-error: an export takes its own resource's filters
   void crm.$files.export("leads", { domain: "acme.example" });
 }
+
+/** Compiles only while timeline entries are a union told apart by `type`, each with its own data (never called). */
+export function timelineTypes(crm: ReturnType<typeof createCrmClient>) {
+  void crm.deals.timeline.query({ id: "" }).then((page) => {
+    for (const entry of page.items) {
+      if (entry.type === "stageChange") void (entry.data.stage.name satisfies string);
+      if (entry.type === "interaction")
+        void (entry.data.kind satisfies "call" | "email" | "meeting" | "note" | "sms" | "task" | "other");
+      // @ts-expect-error: data is typed by the entry's type, not unknown
+      void entry.data.nonexistent;
+    }
+  });
+}

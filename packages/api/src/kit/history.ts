@@ -3,8 +3,11 @@ import { z } from "zod";
 import { keysetPage } from "../lib/pagination.ts";
 import { timestamp } from "../lib/schemas.ts";
 import type { OrgContext } from "../trpc.ts";
+import { type Actor, actorOutput } from "./actor.ts";
 import { findRecord } from "./records.ts";
 import type { AnyResource } from "./resource.ts";
+
+export { type Actor, actorOutput };
 
 type Changes = Record<string, { before: unknown; after: unknown }>;
 
@@ -12,14 +15,6 @@ interface ActorColumns {
   actorUserId: string | null;
   actorApiKeyId: string | null;
 }
-
-/** Who did something, as the API shows it: a user or an API key of the organization, with its name. */
-export const actorOutput = z.object({
-  kind: z.enum(["user", "apiKey", "unknown"]),
-  id: z.string().nullable(),
-  name: z.string().nullable(),
-});
-export type Actor = z.output<typeof actorOutput>;
 
 /** Names the actors of `rows` in two queries; the function answers each row's actor. */
 export async function actorResolver(db: Prisma.TransactionClient, ctx: OrgContext, rows: readonly ActorColumns[]) {

@@ -1,11 +1,12 @@
 import { Prisma } from "@crm/db";
 import { z } from "zod";
-import { actorOutput, actorResolver } from "../kit/history.ts";
+import { actorResolver } from "../kit/history.ts";
 import { findRecord } from "../kit/records.ts";
 import type { AnyResource } from "../kit/resource.ts";
 import { multiValue } from "../lib/filters.ts";
-import { idSchema, timestamp } from "../lib/schemas.ts";
+import { idSchema } from "../lib/schemas.ts";
 import type { OrgContext } from "../trpc.ts";
+import { TIMELINE_TYPES, type TimelineEntry, timelineEntryOutput } from "./entries.ts";
 import {
   decodeTimelineCursor,
   encodeTimelineCursor,
@@ -18,29 +19,13 @@ import { TIMELINE_SOURCES } from "./sources.ts";
 
 type Db = Prisma.TransactionClient;
 
-/** Every entry type of the registered sources. */
-export const TIMELINE_TYPES = TIMELINE_SOURCES.flatMap((source) => Object.keys(source.types)) as [string, ...string[]];
-
-const viaOutput = z
-  .object({ resource: z.string(), id: z.uuid() })
-  .meta({ description: "The related record the entry came through (a company's contact or deal, a contact's converted lead)." });
-
-/** One entry per type, told apart by `type` (the document shows the union). */
-export const timelineEntryOutput = z.discriminatedUnion(
-  "type",
-  TIMELINE_SOURCES.flatMap((source) =>
-    Object.entries(source.types).map(([type, data]) =>
-      z.object({
-        type: z.literal(type),
-        occurredAt: timestamp.meta({ description: "When it happened; the feed is newest first by it." }),
-        id: z.uuid().meta({ description: "The id of the interaction, audit entry, note or stage move." }),
-        actor: actorOutput,
-        via: viaOutput.optional(),
-        data,
-      }),
-    ),
-  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
-);
+// Every entry type is yielded by exactly one registered source: a type without a source, or with two, is a programming error.
+const yielded = TIMELINE_SOURCES.flatMap((source) => source.types);
+if (yielded.length !== TIMELINE_TYPES.length || TIMELINE_TYPES.some((type) => !yielded.includes(type))) {
+  throw new Error(
+    `timeline: entry types ${TIMELINE_TYPES.join(", ")} must each have one source; sources yield ${yielded.join(", ")}`,
+  );
+}
 
 export const timelineInput = z.strictObject({
   id: idSchema,
@@ -73,7 +58,7 @@ export function timelineSql(
   const branches: Prisma.Sql[] = [];
   for (const source of sources) {
     if (!source.appliesTo.includes(record.resource)) continue;
-    const types = Object.keys(source.types).filter((type) => !options.types || options.types.includes(type));
+    const types = source.types.filter((type) => !options.types || options.types.includes(type));
     if (types.length === 0) continue;
     branches.push(Prisma.sql`(${source.select(sourceQuery(record, types, position, options.limit))})`);
   }
@@ -110,7 +95,7 @@ export async function readTimeline(
       actor: actorOf(row),
       ...(row.via ? { via: row.via } : {}),
       data: row.data,
-    })),
+    })) as TimelineEntry[], // each source's SQL builds its types' data; the output schema checks it
     nextCursor:
       rows.length > input.limit && last ? encodeTimelineCursor({ ...last, occurredAt: new Date(last.occurredAt) }) : null,
   };

@@ -17,5 +17,5 @@ export function timelineProcedure(resource: AnyResource & { key: TimelineResourc
   })
     .input(timelineInput)
     .output(timelineOutput)
-    .query(({ ctx, input }) => readTimeline(ctx.db, ctx, resource, input) as never);
+    .query(({ ctx, input }) => readTimeline(ctx.db, ctx, resource, input));
 }

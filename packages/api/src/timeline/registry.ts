@@ -1,8 +1,8 @@
 import { Prisma } from "@crm/db";
-import type { z } from "zod";
 import { badRequest } from "../errors.ts";
 import { isWithinDateRange } from "../lib/dates.ts";
 import { idSchema } from "../lib/schemas.ts";
+import type { TimelineEntryType } from "./entries.ts";
 
 /**
  * The timeline is a registry of sources: each source is one registration saying which entry types
@@ -47,8 +47,8 @@ export interface SourceQuery {
 }
 
 export interface TimelineSource {
-  /** The entry types it yields, each with its payload's schema (the OpenAPI union reads them). */
-  types: Record<string, z.ZodType>;
+  /** The entry types it yields (their payloads are declared in entries.ts). */
+  types: readonly TimelineEntryType[];
   /** The timelines it takes part in. */
   appliesTo: readonly TimelineResourceKey[];
   /** Its entries of `query.record` as ENTRY_COLUMNS; each branch is ordered on an index and limited. */

@@ -1,6 +1,4 @@
 import { Prisma } from "@crm/db";
-import { z } from "zod";
-import { INTERACTION_DIRECTIONS, INTERACTION_KINDS } from "../routers/interactions/schemas.ts";
 import type { SourceQuery, TimelineSource } from "./registry.ts";
 
 /**
@@ -19,29 +17,6 @@ import type { SourceQuery, TimelineSource } from "./registry.ts";
  */
 
 const raw = Prisma.raw;
-
-const nullableText = z.string().nullable();
-
-const interactionData = z.object({
-  kind: z.enum(INTERACTION_KINDS),
-  direction: z.enum(INTERACTION_DIRECTIONS).nullable(),
-  subject: nullableText,
-  body: nullableText,
-  durationMinutes: z.number().int().nullable(),
-  outcome: nullableText,
-  authorId: z.uuid().nullable(),
-  leadId: z.uuid().nullable(),
-  contactId: z.uuid().nullable(),
-  companyId: z.uuid().nullable(),
-  dealId: z.uuid().nullable(),
-});
-
-const changesData = z.object({
-  action: z.string().meta({ description: "create, update, delete, restore, purge, or a named action (qualify, ...)." }),
-  changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
-});
-
-const stageSummary = z.object({ id: z.uuid(), name: z.string() });
 
 /**
  * The interactions of `top`, a subquery of Interaction rows (all columns, plus "viaResource" and
@@ -91,7 +66,7 @@ function convertedLeads(q: SourceQuery): Prisma.Sql {
 }
 
 const interactionsSource: TimelineSource = {
-  types: { interaction: interactionData },
+  types: ["interaction"],
   appliesTo: ["leads", "contacts", "companies", "deals"],
   select(q) {
     const { resource, id } = q.record;
@@ -119,7 +94,7 @@ const interactionsSource: TimelineSource = {
 const AUDIT_TYPE = `(CASE a."action" WHEN 'convert' THEN 'conversion' WHEN 'merge' THEN 'merge' ELSE 'fieldChange' END)`;
 
 const auditSource: TimelineSource = {
-  types: { fieldChange: changesData, conversion: changesData, merge: changesData },
+  types: ["fieldChange", "conversion", "merge"],
   appliesTo: ["leads", "contacts", "companies", "deals"],
   select(q) {
     const { organizationId, singular, id } = q.record;
@@ -135,7 +110,7 @@ const auditSource: TimelineSource = {
 };
 
 const notesSource: TimelineSource = {
-  types: { note: z.object({ body: z.string(), leadId: z.uuid() }) },
+  types: ["note"],
   appliesTo: ["leads", "contacts"],
   select(q) {
     const { organizationId, resource, id } = q.record;
@@ -152,14 +127,7 @@ const notesSource: TimelineSource = {
 };
 
 const stageMovesSource: TimelineSource = {
-  types: {
-    stageChange: z.object({
-      pipelineId: z.uuid(),
-      fromStage: stageSummary.nullable().meta({ description: "The stage it left; null for the deal's first stage." }),
-      stage: stageSummary,
-      status: z.enum(["open", "won", "lost"]),
-    }),
-  },
+  types: ["stageChange"],
   appliesTo: ["deals"],
   select(q) {
     const { organizationId, id } = q.record;
