@@ -9,7 +9,7 @@ import type { TimelineEntryType } from "./entries.ts";
  * it yields, which records' timelines it applies to, and the SQL that selects its entries of one
  * record, newest first, from a keyset position on. The feed is their UNION ALL under an outer
  * order and limit (see readTimeline in feed.ts); a new source (meetings, tickets) is one more
- * registration in sources.ts.
+ * registration in sources.ts, with its entry types' payloads in entries.ts (what callers read).
  */
 
 /** The resources that have a timeline (router keys). */

@@ -145,5 +145,5 @@ const stageMovesSource: TimelineSource = {
   },
 };
 
-/** Every source of the timeline. Issue 11's meetings and tickets add one registration each. */
+/** Every source of the timeline; meetings and tickets (issue 11) add one registration each. */
 export const TIMELINE_SOURCES: readonly TimelineSource[] = [interactionsSource, auditSource, notesSource, stageMovesSource];
