@@ -1,34 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { failure } from "./support/failures.ts";
 import { csvOf, waitForImport } from "./support/imports.ts";
-import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+import { serverForFile, type TestUser, unique } from "./support/server.ts";
 
-let server: TestServer;
-let owner: TestUser;
-let agent: TestUser;
-let stranger: TestUser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  owner = await server.signup("Owner");
-  agent = await server.member(owner, "agent", "Agent");
-  stranger = await server.signup("Stranger");
+const crm = serverForFile(async (server) => {
+  const owner = await server.signup("Owner");
+  const agent = await server.member(owner, "agent", "Agent");
+  const stranger = await server.signup("Stranger");
+  return { owner, agent, stranger };
 });
-afterAll(() => server?.close());
-
-let seq = 0;
-const unique = () => `${Date.now().toString(36)}${++seq}`;
 
 type CompanyInput = Parameters<TestUser["client"]["companies"]["create"]["mutate"]>[0];
 
-function newCompany(overrides: Partial<CompanyInput> = {}, user = owner) {
+function newCompany(overrides: Partial<CompanyInput> = {}, user = crm.owner) {
   return user.client.companies.create.mutate({ name: `Company ${unique()}`, ...overrides });
 }
 
 /** A fresh organization, for figures that count everything it holds. */
 async function freshOrganization(name: string) {
-  return server.signup(name);
+  return crm.server.signup(name);
 }
 
 describe("a company's fields", () => {
@@ -66,13 +57,13 @@ describe("a company's fields", () => {
       mergedIntoId: null,
       annualRevenue: null,
       revenueCurrency: null,
-      createdById: owner.userId,
+      createdById: crm.owner.userId,
       deletedAt: null,
     });
     expect(created).not.toHaveProperty("searchText");
     expect(created).not.toHaveProperty("organizationId");
 
-    const overRest = await server.rest("GET", `/companies/${created.id}`, { token: owner.token() });
+    const overRest = await crm.server.rest("GET", `/companies/${created.id}`, { token: crm.owner.token() });
     expect(overRest.status).toBe(200);
     expect(overRest.body).toEqual({
       ...created,
@@ -80,25 +71,25 @@ describe("a company's fields", () => {
       updatedAt: created.updatedAt.toISOString(),
     });
 
-    const patched = await server.rest("PATCH", `/companies/${created.id}`, {
-      token: agent.token(),
+    const patched = await crm.server.rest("PATCH", `/companies/${created.id}`, {
+      token: crm.agent.token(),
       body: { industry: "Robotics", types: ["customer", "vendor", "customer"] },
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ industry: "Robotics", types: ["customer", "vendor"], updatedById: agent.userId });
+    expect(patched.body).toMatchObject({ industry: "Robotics", types: ["customer", "vendor"], updatedById: crm.agent.userId });
 
-    const deleted = await owner.client.companies.delete.mutate({ id: created.id });
+    const deleted = await crm.owner.client.companies.delete.mutate({ id: created.id });
     expect(deleted.deletedAt).toBeInstanceOf(Date);
-    expect(await failure(owner.client.companies.byId.query({ id: created.id }))).toEqual({
+    expect(await failure(crm.owner.client.companies.byId.query({ id: created.id }))).toEqual({
       code: "NOT_FOUND",
       httpStatus: 404,
       message: "Company not found",
     });
-    expect((await owner.client.companies.byId.query({ id: created.id, includeDeleted: true })).id).toBe(created.id);
-    const restored = await server.rest("POST", `/companies/${created.id}/restore`, { token: owner.token(), body: {} });
+    expect((await crm.owner.client.companies.byId.query({ id: created.id, includeDeleted: true })).id).toBe(created.id);
+    const restored = await crm.server.rest("POST", `/companies/${created.id}/restore`, { token: crm.owner.token(), body: {} });
     expect(restored).toMatchObject({ status: 200, body: { id: created.id, deletedAt: null } });
 
-    const history = await owner.client.companies.history.query({ id: created.id });
+    const history = await crm.owner.client.companies.history.query({ id: created.id });
     expect(history.items.map((entry) => entry.action)).toEqual(["restore", "delete", "update", "create"]);
     expect(history.items[2]?.changes).toEqual(
       expect.arrayContaining([
@@ -119,7 +110,7 @@ describe("a company's fields", () => {
       httpStatus: 409,
       message: `domain: company ${first.id} already has the domain ${domain}`,
     });
-    const overRest = await server.rest("POST", "/companies", { token: owner.token(), body: { name: "Again", domain } });
+    const overRest = await crm.server.rest("POST", "/companies", { token: crm.owner.token(), body: { name: "Again", domain } });
     expect(overRest.status).toBe(409);
     expect(overRest.body).toMatchObject({
       code: "CONFLICT",
@@ -127,18 +118,18 @@ describe("a company's fields", () => {
     });
 
     const other = await newCompany();
-    expect(await failure(owner.client.companies.update.mutate({ id: other.id, domain }))).toMatchObject({ code: "CONFLICT" });
+    expect(await failure(crm.owner.client.companies.update.mutate({ id: other.id, domain }))).toMatchObject({ code: "CONFLICT" });
 
-    await owner.client.companies.delete.mutate({ id: first.id });
+    await crm.owner.client.companies.delete.mutate({ id: first.id });
     const second = await newCompany({ domain });
     expect(second.domain).toBe(domain);
-    expect(await failure(owner.client.companies.restore.mutate({ id: first.id }))).toMatchObject({
+    expect(await failure(crm.owner.client.companies.restore.mutate({ id: first.id }))).toMatchObject({
       code: "CONFLICT",
       message: `domain: company ${second.id} already has the domain ${domain}`,
     });
 
     // Another organization has its own namespace of domains.
-    expect((await newCompany({ domain }, stranger)).domain).toBe(domain);
+    expect((await newCompany({ domain }, crm.stranger)).domain).toBe(domain);
   });
 
   it.each([
@@ -164,7 +155,7 @@ describe("a company's fields", () => {
       httpStatus: 400,
       message,
     });
-    expect(await server.prisma.company.count({ where: { name } })).toBe(0);
+    expect(await crm.server.prisma.company.count({ where: { name } })).toBe(0);
   });
 });
 
@@ -172,13 +163,13 @@ describe("annual revenue", () => {
   it("is an exact Decimal: 12345678901234.56 round-trips to the cent, over tRPC and REST", async () => {
     const company = await newCompany({ annualRevenue: "12345678901234.56", revenueCurrency: "USD" });
     expect(company).toMatchObject({ annualRevenue: "12345678901234.56", revenueCurrency: "USD" });
-    const row = await server.prisma.company.findUniqueOrThrow({ where: { id: company.id } });
+    const row = await crm.server.prisma.company.findUniqueOrThrow({ where: { id: company.id } });
     expect(row.annualRevenue?.toFixed(2)).toBe("12345678901234.56");
-    const overRest = await server.rest("GET", `/companies/${company.id}`, { token: owner.token() });
+    const overRest = await crm.server.rest("GET", `/companies/${company.id}`, { token: crm.owner.token() });
     expect(overRest.body).toMatchObject({ annualRevenue: "12345678901234.56", revenueCurrency: "USD" });
 
-    const fromNumber = await server.rest("POST", "/companies", {
-      token: owner.token(),
+    const fromNumber = await crm.server.rest("POST", "/companies", {
+      token: crm.owner.token(),
       body: { name: "Numeric", annualRevenue: 2500000.5, revenueCurrency: "EUR" },
     });
     expect(fromNumber).toMatchObject({ status: 200, body: { annualRevenue: "2500000.50", revenueCurrency: "EUR" } });
@@ -204,8 +195,8 @@ describe("annual revenue", () => {
       httpStatus: 400,
       message: "revenueCurrency: must be given with annualRevenue (all of annualRevenue, revenueCurrency or none)",
     });
-    const overRest = await server.rest("POST", "/companies", {
-      token: owner.token(),
+    const overRest = await crm.server.rest("POST", "/companies", {
+      token: crm.owner.token(),
       body: { name: "Half", revenueCurrency: "USD" },
     });
     expect(overRest.status).toBe(400);
@@ -214,25 +205,25 @@ describe("annual revenue", () => {
     ]);
 
     const company = await newCompany({ annualRevenue: "100.00", revenueCurrency: "USD" });
-    expect(await failure(owner.client.companies.update.mutate({ id: company.id, revenueCurrency: null }))).toEqual({
+    expect(await failure(crm.owner.client.companies.update.mutate({ id: company.id, revenueCurrency: null }))).toEqual({
       code: "BAD_REQUEST",
       httpStatus: 400,
       message: "revenueCurrency: must be given with annualRevenue (all of annualRevenue, revenueCurrency or none)",
     });
     // A new amount alone keeps the stored currency; clearing both is fine.
-    expect(await owner.client.companies.update.mutate({ id: company.id, annualRevenue: 250 })).toMatchObject({
+    expect(await crm.owner.client.companies.update.mutate({ id: company.id, annualRevenue: 250 })).toMatchObject({
       annualRevenue: "250.00",
       revenueCurrency: "USD",
     });
     expect(
-      await owner.client.companies.update.mutate({ id: company.id, annualRevenue: null, revenueCurrency: null }),
+      await crm.owner.client.companies.update.mutate({ id: company.id, annualRevenue: null, revenueCurrency: null }),
     ).toMatchObject({ annualRevenue: null, revenueCurrency: null });
   });
 });
 
 describe("references", () => {
   it("another organization's parent or owner is NOT_FOUND, exactly as an unknown id", async () => {
-    const foreign = await newCompany({}, stranger);
+    const foreign = await newCompany({}, crm.stranger);
     const unknown = randomUUID();
     for (const parentId of [foreign.id, unknown]) {
       expect(await failure(newCompany({ parentId }))).toEqual({
@@ -241,7 +232,7 @@ describe("references", () => {
         message: "parentId: Parent company not found",
       });
     }
-    for (const ownerId of [stranger.userId, unknown]) {
+    for (const ownerId of [crm.stranger.userId, unknown]) {
       expect(await failure(newCompany({ ownerId }))).toEqual({
         code: "NOT_FOUND",
         httpStatus: 404,
@@ -249,17 +240,17 @@ describe("references", () => {
       });
     }
     const mine = await newCompany();
-    const overRest = await server.rest("PATCH", `/companies/${mine.id}`, {
-      token: owner.token(),
+    const overRest = await crm.server.rest("PATCH", `/companies/${mine.id}`, {
+      token: crm.owner.token(),
       body: { parentId: foreign.id },
     });
     expect(overRest).toMatchObject({ status: 404, body: { code: "NOT_FOUND", message: "parentId: Parent company not found" } });
-    expect((await owner.client.companies.byId.query({ id: mine.id })).parentId).toBeNull();
+    expect((await crm.owner.client.companies.byId.query({ id: mine.id })).parentId).toBeNull();
   });
 
   it("an agent may own a company but needs companies:assign to give one to someone else", async () => {
-    expect((await newCompany({ ownerId: agent.userId }, agent)).ownerId).toBe(agent.userId);
-    expect(await failure(newCompany({ ownerId: owner.userId }, agent))).toEqual({
+    expect((await newCompany({ ownerId: crm.agent.userId }, crm.agent)).ownerId).toBe(crm.agent.userId);
+    expect(await failure(newCompany({ ownerId: crm.owner.userId }, crm.agent))).toEqual({
       code: "FORBIDDEN",
       httpStatus: 403,
       message: "Missing permission companies:assign to assign a company to someone else",
@@ -272,12 +263,15 @@ describe("references", () => {
     const unit = await newCompany({ name: "Unit", parentId: division.id });
     expect(unit.parentId).toBe(division.id);
 
-    expect(await failure(owner.client.companies.update.mutate({ id: group.id, parentId: unit.id }))).toEqual({
+    expect(await failure(crm.owner.client.companies.update.mutate({ id: group.id, parentId: unit.id }))).toEqual({
       code: "CONFLICT",
       httpStatus: 409,
       message: "parentId: would make the company its own ancestor",
     });
-    const self = await server.rest("PATCH", `/companies/${group.id}`, { token: owner.token(), body: { parentId: group.id } });
+    const self = await crm.server.rest("PATCH", `/companies/${group.id}`, {
+      token: crm.owner.token(),
+      body: { parentId: group.id },
+    });
     expect(self.status).toBe(409);
     expect(self.body).toMatchObject({
       code: "CONFLICT",
@@ -285,7 +279,7 @@ describe("references", () => {
       issues: [{ path: "parentId", message: "a company cannot be its own parent" }],
     });
     const inBulk = await failure(
-      owner.client.companies.bulkUpdate.mutate({
+      crm.owner.client.companies.bulkUpdate.mutate({
         companies: [
           { id: unit.id, industry: "Changed" },
           { id: division.id, parentId: unit.id },
@@ -297,39 +291,39 @@ describe("references", () => {
       httpStatus: 409,
       message: "companies.1: parentId: would make the company its own ancestor",
     });
-    expect((await owner.client.companies.byId.query({ id: unit.id })).industry).toBeNull();
-    expect((await owner.client.companies.byId.query({ id: group.id })).parentId).toBeNull();
+    expect((await crm.owner.client.companies.byId.query({ id: unit.id })).industry).toBeNull();
+    expect((await crm.owner.client.companies.byId.query({ id: group.id })).parentId).toBeNull();
 
     // Moving a branch elsewhere in the tree is fine.
     const other = await newCompany({ name: "Other group" });
-    expect((await owner.client.companies.update.mutate({ id: division.id, parentId: other.id })).parentId).toBe(other.id);
+    expect((await crm.owner.client.companies.update.mutate({ id: division.id, parentId: other.id })).parentId).toBe(other.id);
   });
 
   it("purge clears what points at the company first: subsidiaries' parent and contacts' primary company", async () => {
     const parent = await newCompany({ name: "Parent to purge" });
     const child = await newCompany({ name: "Child", parentId: parent.id });
-    const contact = await server.prisma.contact.create({
-      data: { organizationId: owner.orgId, firstName: "Ada", primaryCompanyId: parent.id },
+    const contact = await crm.server.prisma.contact.create({
+      data: { organizationId: crm.owner.orgId, firstName: "Ada", primaryCompanyId: parent.id },
     });
-    await server.prisma.contactCompany.create({
-      data: { organizationId: owner.orgId, contactId: contact.id, companyId: parent.id, isPrimary: true },
+    await crm.server.prisma.contactCompany.create({
+      data: { organizationId: crm.owner.orgId, contactId: contact.id, companyId: parent.id, isPrimary: true },
     });
 
-    const purged = await server.rest("DELETE", `/companies/${parent.id}/permanent`, { token: owner.token() });
+    const purged = await crm.server.rest("DELETE", `/companies/${parent.id}/permanent`, { token: crm.owner.token() });
     expect(purged).toMatchObject({ status: 200, body: { ok: true } });
-    expect(await server.prisma.company.findUnique({ where: { id: parent.id } })).toBeNull();
-    expect((await owner.client.companies.byId.query({ id: child.id })).parentId).toBeNull();
-    expect((await owner.client.companies.history.query({ id: child.id })).items[0]).toMatchObject({
+    expect(await crm.server.prisma.company.findUnique({ where: { id: parent.id } })).toBeNull();
+    expect((await crm.owner.client.companies.byId.query({ id: child.id })).parentId).toBeNull();
+    expect((await crm.owner.client.companies.history.query({ id: child.id })).items[0]).toMatchObject({
       action: "update",
       changes: [{ field: "parentId", before: parent.id, after: null }],
     });
-    expect((await owner.client.contacts.byId.query({ id: contact.id })).primaryCompanyId).toBeNull();
-    expect((await owner.client.contacts.history.query({ id: contact.id })).items[0]).toMatchObject({
+    expect((await crm.owner.client.contacts.byId.query({ id: contact.id })).primaryCompanyId).toBeNull();
+    expect((await crm.owner.client.contacts.history.query({ id: contact.id })).items[0]).toMatchObject({
       action: "update",
       changes: [{ field: "primaryCompanyId", before: parent.id, after: null }],
     });
-    expect(await server.prisma.contactCompany.count({ where: { companyId: parent.id } })).toBe(0);
-    const audit = await server.prisma.auditLog.findFirst({ where: { entityId: parent.id, action: "purge" } });
+    expect(await crm.server.prisma.contactCompany.count({ where: { companyId: parent.id } })).toBe(0);
+    const audit = await crm.server.prisma.auditLog.findFirst({ where: { entityId: parent.id, action: "purge" } });
     expect(audit?.entityType).toBe("company");
   });
 });
@@ -380,7 +374,7 @@ describe("lists", () => {
       message: "employeeCountMin: must not be greater than employeeCountMax",
     });
 
-    const overRest = await server.rest("GET", "/companies?types=customer,vendor&typesMatch=all&withTotal=true", {
+    const overRest = await crm.server.rest("GET", "/companies?types=customer,vendor&typesMatch=all&withTotal=true", {
       token: org.token(),
     });
     expect(overRest.status).toBe(200);
@@ -409,12 +403,12 @@ describe("lists", () => {
   it("customers and vendors are the companies of that type: one both a customer and a vendor is in both", async () => {
     const customers = await org.client.customers.list.query({});
     expect(names(customers)).toEqual(["Initech", "Initrode"]);
-    const vendors = await server.rest("GET", "/vendors", { token: org.token() });
+    const vendors = await crm.server.rest("GET", "/vendors", { token: org.token() });
     expect(vendors.status).toBe(200);
     expect(vendors.body.items.map((c: { name: string }) => c.name).sort()).toEqual(["Hooli", "Initrode"]);
     // The companies list's filters work on the shortcuts; the type cannot be changed there.
     expect(names(await org.client.customers.list.query({ industry: "software", employeeCountMax: 100 }))).toEqual(["Initrode"]);
-    const typed = await server.rest("GET", "/customers?types=vendor", { token: org.token() });
+    const typed = await crm.server.rest("GET", "/customers?types=vendor", { token: org.token() });
     expect(typed.status).toBe(400);
     expect(typed.body.message).toContain("types");
   });
@@ -427,7 +421,7 @@ describe("lists", () => {
       byIndustry: { Software: 1, software: 1, Internet: 1, "(none)": 1 },
       bySize: { s1_10: 0, s11_50: 1, s51_200: 1, s201_500: 0, s501_1000: 0, s1001_5000: 0, s5001_plus: 1, "(none)": 1 },
     });
-    const filtered = await server.rest("GET", "/companies/stats?tags=vip", { token: org.token() });
+    const filtered = await crm.server.rest("GET", "/companies/stats?tags=vip", { token: org.token() });
     expect(filtered.body).toMatchObject({ total: 2, active: 1, byType: { customer: 1, prospect: 1, vendor: 0 } });
   });
 
@@ -439,7 +433,7 @@ describe("lists", () => {
       industry: "Internet",
     });
     const monthsAgo = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 3, 15));
-    await server.prisma.company.update({ where: { id: lastYear.id }, data: { createdAt: monthsAgo } });
+    await crm.server.prisma.company.update({ where: { id: lastYear.id }, data: { createdAt: monthsAgo } });
     await org.client.companies.deactivate.mutate({ id: ids.Initech as string });
 
     const stats = await org.client.customers.stats.query({});
@@ -451,7 +445,7 @@ describe("lists", () => {
       count: 1,
     });
     expect(stats.newPerMonth.reduce((sum, month) => sum + month.count, 0)).toBe(3);
-    const overRest = await server.rest("GET", "/customers/stats?industry=internet", { token: org.token() });
+    const overRest = await crm.server.rest("GET", "/customers/stats?industry=internet", { token: org.token() });
     expect(overRest.body).toMatchObject({ total: 1, active: 1, byIndustry: { Internet: 1 } });
     await org.client.companies.activate.mutate({ id: ids.Initech as string });
   });
@@ -460,13 +454,16 @@ describe("lists", () => {
 describe("activate and deactivate", () => {
   it("are named actions in the company's history", async () => {
     const company = await newCompany();
-    const deactivated = await server.rest("POST", `/companies/${company.id}/deactivate`, { token: agent.token(), body: {} });
-    expect(deactivated).toMatchObject({ status: 200, body: { isActive: false, updatedById: agent.userId } });
-    expect((await owner.client.companies.activate.mutate({ id: company.id })).isActive).toBe(true);
-    const history = await owner.client.companies.history.query({ id: company.id });
+    const deactivated = await crm.server.rest("POST", `/companies/${company.id}/deactivate`, {
+      token: crm.agent.token(),
+      body: {},
+    });
+    expect(deactivated).toMatchObject({ status: 200, body: { isActive: false, updatedById: crm.agent.userId } });
+    expect((await crm.owner.client.companies.activate.mutate({ id: company.id })).isActive).toBe(true);
+    const history = await crm.owner.client.companies.history.query({ id: company.id });
     expect(history.items.slice(0, 2)).toMatchObject([
-      { action: "activate", actor: { id: owner.userId }, changes: [{ field: "isActive", before: false, after: true }] },
-      { action: "deactivate", actor: { id: agent.userId }, changes: [{ field: "isActive", before: true, after: false }] },
+      { action: "activate", actor: { id: crm.owner.userId }, changes: [{ field: "isActive", before: false, after: true }] },
+      { action: "deactivate", actor: { id: crm.agent.userId }, changes: [{ field: "isActive", before: true, after: false }] },
     ]);
   });
 });
@@ -494,7 +491,7 @@ describe("duplicates", () => {
     expect(closeMatch?.score).toBeGreaterThan(fartherMatch?.score ?? 1);
     expect(fartherMatch?.score).toBeGreaterThanOrEqual(0.3);
 
-    const overRest = await server.rest("GET", `/companies/${close.id}/duplicates?limit=1`, { token: org.token() });
+    const overRest = await crm.server.rest("GET", `/companies/${close.id}/duplicates?limit=1`, { token: org.token() });
     expect(overRest.status).toBe(200);
     expect(overRest.body.items.map((item: { company: { id: string } }) => item.company.id)).toEqual([target.id]);
   });
@@ -503,12 +500,13 @@ describe("duplicates", () => {
 describe("bulk tools", () => {
   it("bulk create reports each row; a duplicate domain names the company that has it; all-or-nothing bulk update", async () => {
     const existing = await newCompany({ domain: `stark-${unique()}.com` });
-    const result = await owner.client.companies.bulkCreate.mutate({
+    const bulkDomain = `bulk-${unique()}.com`;
+    const result = await crm.owner.client.companies.bulkCreate.mutate({
       companies: [
-        { name: "Bulk one", domain: `bulk-${seq}.com` },
+        { name: "Bulk one", domain: bulkDomain },
         { name: "Bulk two", domain: existing.domain },
         { name: "Bulk three", annualRevenue: "10.00" },
-        { name: "Bulk four", domain: `bulk-${seq}.com` },
+        { name: "Bulk four", domain: bulkDomain },
       ],
     });
     expect(result).toMatchObject({ created: 1, duplicates: 2, invalid: 1 });
@@ -527,11 +525,11 @@ describe("bulk tools", () => {
       },
       { index: 3, status: "duplicate", errors: [{ path: "domain", message: "same domain as row 0" }] },
     ]);
-    const created = await owner.client.companies.byId.query({ id: result.results[0]?.id as string });
-    expect(await owner.client.companies.list.query({ search: "bulk one" })).toMatchObject({ items: [{ id: created.id }] });
+    const created = await crm.owner.client.companies.byId.query({ id: result.results[0]?.id as string });
+    expect(await crm.owner.client.companies.list.query({ search: "bulk one" })).toMatchObject({ items: [{ id: created.id }] });
 
     const refused = await failure(
-      owner.client.companies.bulkUpdate.mutate({
+      crm.owner.client.companies.bulkUpdate.mutate({
         companies: [
           { id: created.id, industry: "Bulk" },
           { id: existing.id, revenueCurrency: "EUR" },
@@ -542,11 +540,14 @@ describe("bulk tools", () => {
     expect(refused.message).toBe(
       "companies.1.annualRevenue: must be given with revenueCurrency (all of annualRevenue, revenueCurrency or none)",
     );
-    expect((await owner.client.companies.byId.query({ id: created.id })).industry).toBeNull();
+    expect((await crm.owner.client.companies.byId.query({ id: created.id })).industry).toBeNull();
 
-    const assigned = await owner.client.companies.bulkAssign.mutate({ ids: [created.id, existing.id], ownerId: agent.userId });
+    const assigned = await crm.owner.client.companies.bulkAssign.mutate({
+      ids: [created.id, existing.id],
+      ownerId: crm.agent.userId,
+    });
     expect(assigned).toEqual({ count: 2 });
-    expect((await owner.client.companies.byId.query({ id: existing.id })).ownerId).toBe(agent.userId);
+    expect((await crm.owner.client.companies.byId.query({ id: existing.id })).ownerId).toBe(crm.agent.userId);
   });
 });
 
@@ -565,9 +566,9 @@ describe("merge", () => {
     const withFamily = await make({ name: "Initech LLC", tags: ["a", "c"], annualRevenue: "5.00", revenueCurrency: "EUR" });
     const subsidiary = await make({ name: "Initech Labs", parentId: withFamily.id });
     const contact = (firstName: string, primaryCompanyId: string | null) =>
-      server.prisma.contact.create({ data: { organizationId: org.orgId, firstName, primaryCompanyId } });
+      crm.server.prisma.contact.create({ data: { organizationId: org.orgId, firstName, primaryCompanyId } });
     const link = (contactId: string, companyId: string, isPrimary = false) =>
-      server.prisma.contactCompany.create({ data: { organizationId: org.orgId, contactId, companyId, isPrimary } });
+      crm.server.prisma.contactCompany.create({ data: { organizationId: org.orgId, contactId, companyId, isPrimary } });
     const peter = await contact("Peter", withFamily.id);
     await link(peter.id, withFamily.id, true);
     const milton = await contact("Milton", null);
@@ -575,7 +576,7 @@ describe("merge", () => {
     await link(milton.id, withDomain.id);
 
     const input = { primaryId: survivor.id, mergeIds: [withDomain.id, withFamily.id] };
-    const auditsBefore = await server.prisma.auditLog.count({ where: { organizationId: org.orgId } });
+    const auditsBefore = await crm.server.prisma.auditLog.count({ where: { organizationId: org.orgId } });
     const dryRun = await org.client.companies.merge.mutate({ ...input, dryRun: true });
     expect(dryRun).toMatchObject({
       dryRun: true,
@@ -594,10 +595,10 @@ describe("merge", () => {
         { reference: "companies merged earlier", count: 0 },
       ],
     });
-    expect(await server.prisma.auditLog.count({ where: { organizationId: org.orgId } })).toBe(auditsBefore);
+    expect(await crm.server.prisma.auditLog.count({ where: { organizationId: org.orgId } })).toBe(auditsBefore);
     expect((await org.client.companies.byId.query({ id: survivor.id })).domain).toBeNull();
 
-    const merged = await server.rest("POST", "/companies/merge", { token: org.token(), body: input });
+    const merged = await crm.server.rest("POST", "/companies/merge", { token: org.token(), body: input });
     expect(merged.status).toBe(200);
     expect(merged.body).toMatchObject({ dryRun: false, survivor: { domain: "initech.com", tags: ["a", "b", "c"] } });
     for (const id of input.mergeIds) {
@@ -613,8 +614,8 @@ describe("merge", () => {
       action: "update",
       changes: [{ field: "parentId", before: withFamily.id, after: survivor.id }],
     });
-    expect((await server.prisma.contact.findUniqueOrThrow({ where: { id: peter.id } })).primaryCompanyId).toBe(survivor.id);
-    const links = await server.prisma.contactCompany.findMany({
+    expect((await crm.server.prisma.contact.findUniqueOrThrow({ where: { id: peter.id } })).primaryCompanyId).toBe(survivor.id);
+    const links = await crm.server.prisma.contactCompany.findMany({
       where: { organizationId: org.orgId },
       select: { contactId: true, companyId: true, isPrimary: true },
       orderBy: { contactId: "asc" },
@@ -669,11 +670,11 @@ describe("merge", () => {
     const intoChild = await org.client.companies.merge.mutate({ primaryId: child.id, mergeIds: [middle.id] });
     expect(intoChild.survivor.parentId).toBeNull();
 
-    const foreign = await newCompany({}, stranger);
+    const foreign = await newCompany({}, crm.stranger);
     expect(await failure(org.client.companies.merge.mutate({ primaryId: top.id, mergeIds: [foreign.id] }))).toMatchObject({
       code: "NOT_FOUND",
     });
-    expect((await stranger.client.companies.byId.query({ id: foreign.id })).deletedAt).toBeNull();
+    expect((await crm.stranger.client.companies.byId.query({ id: foreign.id })).deletedAt).toBeNull();
   });
 });
 
@@ -720,7 +721,7 @@ describe("a company's contacts", () => {
     const gavin = await org.client.contacts.create.mutate({ firstName: "Gavin", lastName: "Belson" });
     const richard = await org.client.contacts.create.mutate({ firstName: "Richard", lastName: "Hendricks" });
 
-    const linked = await server.rest("POST", `/companies/${company.id}/contacts/${gavin.id}`, {
+    const linked = await crm.server.rest("POST", `/companies/${company.id}/contacts/${gavin.id}`, {
       token: org.token(),
       body: { role: "CEO", isPrimary: true },
     });
@@ -743,7 +744,7 @@ describe("a company's contacts", () => {
       ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
 
-    const unlinked = await server.rest("DELETE", `/companies/${company.id}/contacts/${gavin.id}`, { token: org.token() });
+    const unlinked = await crm.server.rest("DELETE", `/companies/${company.id}/contacts/${gavin.id}`, { token: org.token() });
     expect(unlinked).toMatchObject({ status: 200, body: { unlinked: true } });
     expect((await org.client.contacts.byId.query({ id: gavin.id })).primaryCompanyId).toBeNull();
     expect((await org.client.companies.contacts.query({ id: company.id })).items.map((item) => item.contact.id)).toEqual([
@@ -758,13 +759,13 @@ describe("a company's contacts", () => {
   it("another organization's contact is NOT_FOUND naming contactId; another organization's company is NOT_FOUND", async () => {
     const org = await freshOrganization("Foreign links");
     const company = await org.client.companies.create.mutate({ name: "Pied Piper" });
-    const foreignContact = await stranger.client.contacts.create.mutate({ firstName: "Erlich" });
+    const foreignContact = await crm.stranger.client.contacts.create.mutate({ firstName: "Erlich" });
     expect(await failure(org.client.companies.linkContact.mutate({ id: company.id, contactId: foreignContact.id }))).toEqual({
       code: "NOT_FOUND",
       httpStatus: 404,
       message: "contactId: Contact not found",
     });
-    const foreignCompany = await newCompany({}, stranger);
+    const foreignCompany = await newCompany({}, crm.stranger);
     const mine = await org.client.contacts.create.mutate({ firstName: "Jared" });
     expect(await failure(org.client.companies.linkContact.mutate({ id: foreignCompany.id, contactId: mine.id }))).toEqual({
       code: "NOT_FOUND",
@@ -772,6 +773,6 @@ describe("a company's contacts", () => {
       message: "Company not found",
     });
     expect(await failure(org.client.companies.contacts.query({ id: foreignCompany.id }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await server.prisma.contactCompany.count({ where: { contactId: { in: [foreignContact.id, mine.id] } } })).toBe(0);
+    expect(await crm.server.prisma.contactCompany.count({ where: { contactId: { in: [foreignContact.id, mine.id] } } })).toBe(0);
   });
 });

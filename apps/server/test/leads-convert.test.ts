@@ -1,37 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { failure } from "./support/failures.ts";
-import { PASSWORD, startTestServer, type TestServer, type TestUser } from "./support/server.ts";
+import { PASSWORD, serverForFile, type TestUser, unique } from "./support/server.ts";
 
-let server: TestServer;
-let owner: TestUser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  owner = await server.signup("Converter");
+const crm = serverForFile(async (server) => {
+  const owner = await server.signup("Converter");
+  return { owner };
 });
-afterAll(() => server?.close());
-
-let seq = 0;
-const unique = () => `${Date.now().toString(36)}${++seq}`;
 
 type LeadInput = Parameters<TestUser["client"]["leads"]["create"]["mutate"]>[0];
 type ConvertInput = Parameters<TestUser["client"]["leads"]["convert"]["mutate"]>[0];
 
-function newLead(overrides: Partial<LeadInput> = {}, user = owner) {
+function newLead(overrides: Partial<LeadInput> = {}, user = crm.owner) {
   return user.client.leads.create.mutate({ firstName: "Ada", lastName: "Lovelace", ...overrides });
 }
 
-const convert = (input: ConvertInput, user = owner) => user.client.leads.convert.mutate({ createDeal: false, ...input });
+const convert = (input: ConvertInput, user = crm.owner) => user.client.leads.convert.mutate({ createDeal: false, ...input });
 
 /** The rows of an organization that a conversion may write. */
-async function rowCounts(orgId = owner.orgId) {
+async function rowCounts(orgId = crm.owner.orgId) {
   const where = { organizationId: orgId };
   const [contacts, companies, deals, links, audit] = await Promise.all([
-    server.prisma.contact.count({ where }),
-    server.prisma.company.count({ where }),
-    server.prisma.deal.count({ where }),
-    server.prisma.contactCompany.count({ where }),
-    server.prisma.auditLog.count({ where }),
+    crm.server.prisma.contact.count({ where }),
+    crm.server.prisma.company.count({ where }),
+    crm.server.prisma.deal.count({ where }),
+    crm.server.prisma.contactCompany.count({ where }),
+    crm.server.prisma.auditLog.count({ where }),
   ]);
   return { contacts, companies, deals, links, audit };
 }
@@ -47,7 +40,7 @@ describe("converting a lead into new records", () => {
       vertical: "Computing",
       tags: ["vip"],
       notes: "Met at the expo",
-      assignedToId: owner.userId,
+      assignedToId: crm.owner.userId,
     });
     const before = await rowCounts();
 
@@ -61,7 +54,7 @@ describe("converting a lead into new records", () => {
       email: `ada@analytical-${tag}.com`,
       phone: "+442079460958",
       jobTitle: "Chief Engineer",
-      ownerId: owner.userId,
+      ownerId: crm.owner.userId,
       tags: ["vip"],
       notes: "Met at the expo",
       primaryCompanyId: result.company?.id,
@@ -70,7 +63,7 @@ describe("converting a lead into new records", () => {
       name: `Analytical Engines ${tag}`,
       domain: `analytical-${tag}.com`,
       industry: "Computing",
-      ownerId: owner.userId,
+      ownerId: crm.owner.userId,
     });
     expect(result.lead).toMatchObject({
       status: "converted",
@@ -88,7 +81,7 @@ describe("converting a lead into new records", () => {
         email: `ada@analytical-${tag}.com`,
         phone: "+442079460958",
         jobTitle: "Chief Engineer",
-        ownerId: owner.userId,
+        ownerId: crm.owner.userId,
         tags: ["vip"],
         notes: "Met at the expo",
       },
@@ -100,7 +93,7 @@ describe("converting a lead into new records", () => {
         name: `Analytical Engines ${tag}`,
         domain: `analytical-${tag}.com`,
         industry: "Computing",
-        ownerId: owner.userId,
+        ownerId: crm.owner.userId,
       },
     });
     expect(result.actions.deal).toEqual({ action: "none", id: null, values: {} });
@@ -114,15 +107,15 @@ describe("converting a lead into new records", () => {
       links: before.links + 1,
       audit: before.audit + 4,
     });
-    const links = await owner.client.contacts.companies.query({ id: result.contact?.id as string });
+    const links = await crm.owner.client.contacts.companies.query({ id: result.contact?.id as string });
     expect(links.items).toMatchObject([{ company: { id: result.company?.id }, isPrimary: true }]);
   });
 
   it("converts over REST: POST /leads/{id}/convert answers the same shape with ISO dates", async () => {
     const tag = unique();
     const lead = await newLead({ email: `grace@navy-${tag}.mil`, companyName: `Navy ${tag}` });
-    const response = await server.rest("POST", `/leads/${lead.id}/convert`, {
-      token: owner.token(),
+    const response = await crm.server.rest("POST", `/leads/${lead.id}/convert`, {
+      token: crm.owner.token(),
       body: { createDeal: false },
     });
     expect(response.status).toBe(200);
@@ -153,7 +146,7 @@ describe("linking existing records", () => {
   it("links the live contact with the lead's email and fills only its empty fields", async () => {
     const tag = unique();
     const email = `linus-${tag}@example.org`;
-    const contact = await owner.client.contacts.create.mutate({ firstName: "Linus", email, jobTitle: "Maintainer" });
+    const contact = await crm.owner.client.contacts.create.mutate({ firstName: "Linus", email, jobTitle: "Maintainer" });
     const lead = await newLead({ firstName: "L.", lastName: "Torvalds", email, jobTitle: "CEO", phone: "+1 415 555 0100" });
     const before = await rowCounts();
 
@@ -173,7 +166,7 @@ describe("linking existing records", () => {
       phone: "+14155550100",
     });
     expect((await rowCounts()).contacts).toBe(before.contacts);
-    const history = await owner.client.contacts.history.query({ id: contact.id });
+    const history = await crm.owner.client.contacts.history.query({ id: contact.id });
     expect(history.items[0]).toMatchObject({ action: "convert" });
     expect(history.items[0]?.changes.map((change) => change.field).sort()).toEqual(["lastName", "phone"]);
   });
@@ -181,8 +174,8 @@ describe("linking existing records", () => {
   it("merges into the contact named by contactId, not the one with the lead's email", async () => {
     const tag = unique();
     const email = `twin-${tag}@example.org`;
-    await owner.client.contacts.create.mutate({ firstName: "Twin", email });
-    const chosen = await owner.client.contacts.create.mutate({ firstName: "Chosen" });
+    await crm.owner.client.contacts.create.mutate({ firstName: "Twin", email });
+    const chosen = await crm.owner.client.contacts.create.mutate({ firstName: "Chosen" });
     const lead = await newLead({ email });
     const result = await convert({ id: lead.id, contactId: chosen.id });
     expect(result.contact?.id).toBe(chosen.id);
@@ -193,8 +186,8 @@ describe("linking existing records", () => {
 
   it("finds the company by the domain of the lead's website, then of its email", async () => {
     const tag = unique();
-    const byWebsite = await owner.client.companies.create.mutate({ name: `Globex ${tag}`, domain: `globex-${tag}.com` });
-    const byEmail = await owner.client.companies.create.mutate({ name: `Initech ${tag}`, domain: `initech-${tag}.com` });
+    const byWebsite = await crm.owner.client.companies.create.mutate({ name: `Globex ${tag}`, domain: `globex-${tag}.com` });
+    const byEmail = await crm.owner.client.companies.create.mutate({ name: `Initech ${tag}`, domain: `initech-${tag}.com` });
 
     const fromWebsite = await convert({
       id: (await newLead({ email: `hank-${tag}@initech-${tag}.com`, website: `https://www.Globex-${tag}.com/about` })).id,
@@ -211,7 +204,7 @@ describe("linking existing records", () => {
 
   it("never matches nor stores a free mail domain", async () => {
     const tag = unique();
-    const other = await server.signup("Free mail");
+    const other = await crm.server.signup("Free mail");
     // A company whose domain is a mail provider's (the provider itself as a customer).
     const provider = await other.client.companies.create.mutate({ name: "Gmail", domain: "gmail.com" });
     const yahoo = await other.client.companies.create.mutate({ name: "Yahoo UK", domain: "yahoo.co.uk" });
@@ -230,7 +223,7 @@ describe("linking existing records", () => {
 
   it("finds the company by its exact name, case-insensitively, and fills only its empty fields", async () => {
     const tag = unique();
-    const umbrella = await owner.client.companies.create.mutate({ name: `Umbrella Corp ${tag}`, industry: "Pharma" });
+    const umbrella = await crm.owner.client.companies.create.mutate({ name: `Umbrella Corp ${tag}`, industry: "Pharma" });
     const lead = await newLead({
       companyName: `UMBRELLA corp ${tag}`,
       vertical: "Biotech",
@@ -279,7 +272,7 @@ describe("idempotency and dry runs", () => {
 
   it("a dry run writes nothing and predicts what the conversion then does", async () => {
     const tag = unique();
-    const company = await owner.client.companies.create.mutate({ name: `Dry ${tag}`, domain: `dry-${tag}.com` });
+    const company = await crm.owner.client.companies.create.mutate({ name: `Dry ${tag}`, domain: `dry-${tag}.com` });
     const lead = await newLead({ email: `dora-${tag}@dry-${tag}.com`, phone: "+44 20 7946 0000", vertical: "Water" });
     const before = await rowCounts();
 
@@ -290,7 +283,7 @@ describe("idempotency and dry runs", () => {
     expect(dry.contact).toBeNull();
     expect(dry.company?.id).toBe(company.id);
     expect(dry.lead.status).toBe("new");
-    expect((await owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
+    expect((await crm.owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
     expect(dry.actions.contact).toMatchObject({ action: "create", id: null });
     expect(dry.actions.company).toEqual({ action: "link", id: company.id, values: { industry: "Water" } });
 
@@ -303,15 +296,15 @@ describe("idempotency and dry runs", () => {
 
 describe("who may convert, and what", () => {
   it("refuses a caller without contacts:write (403 naming it), writing nothing", async () => {
-    const boss = await server.signup("Boss");
+    const boss = await crm.server.signup("Boss");
     const role = await boss.client.roles.create.mutate({
       key: "lead-keeper",
       name: "Lead keeper",
       permissions: ["leads:read", "leads:write", "companies:read", "companies:write", "contacts:read"],
     });
-    const keeper = await server.signup("Keeper");
+    const keeper = await crm.server.signup("Keeper");
     await boss.client.members.add.mutate({ email: keeper.email, roleId: role.id });
-    const keeperClient = server.client();
+    const keeperClient = crm.server.client();
     await keeperClient.$session.login({ email: keeper.email, password: PASSWORD, organizationId: boss.orgId });
     const lead = await newLead({ companyName: "Keepers Ltd" }, boss);
     const before = await rowCounts(boss.orgId);
@@ -323,7 +316,7 @@ describe("who may convert, and what", () => {
   });
 
   it("another organization's contact, company or lead is not found (404)", async () => {
-    const stranger = await server.signup("Stranger");
+    const stranger = await crm.server.signup("Stranger");
     const theirContact = await stranger.client.contacts.create.mutate({ firstName: "Theirs" });
     const theirCompany = await stranger.client.companies.create.mutate({ name: `Theirs ${unique()}` });
     const theirLead = await newLead({}, stranger);
@@ -334,19 +327,19 @@ describe("who may convert, and what", () => {
     expect(contact.message).toContain("contactId");
     expect(await failure(convert({ id: lead.id, companyId: theirCompany.id }))).toMatchObject({ code: "NOT_FOUND" });
     expect(await failure(convert({ id: theirLead.id }))).toMatchObject({ code: "NOT_FOUND" });
-    expect((await owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
+    expect((await crm.owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
   });
 
   it("a deleted lead is not found (404)", async () => {
     const lead = await newLead();
-    await owner.client.leads.delete.mutate({ id: lead.id });
+    await crm.owner.client.leads.delete.mutate({ id: lead.id });
     expect(await failure(convert({ id: lead.id }))).toMatchObject({ code: "NOT_FOUND", httpStatus: 404 });
   });
 });
 
 describe("a converted lead", () => {
   it("shows the conversion in its history, keeps its status, and is counted and filtered as converted", async () => {
-    const other = await server.signup("Stats");
+    const other = await crm.server.signup("Stats");
     const lead = await newLead({ companyName: `Hist ${unique()}`, status: "qualified" }, other);
     await newLead({ status: "won" }, other);
     await newLead({ status: "lost" }, other);
@@ -368,12 +361,15 @@ describe("a converted lead", () => {
     // Other fields may still change.
     expect((await other.client.leads.update.mutate({ id: lead.id, notes: "kept" })).status).toBe("converted");
     // `converted` is the server's to set.
-    const given = await server.rest("POST", "/leads", { token: other.token(), body: { firstName: "X", status: "converted" } });
+    const given = await crm.server.rest("POST", "/leads", {
+      token: other.token(),
+      body: { firstName: "X", status: "converted" },
+    });
     expect(given.status).toBe(400);
 
     const converted = await other.client.leads.list.query({ status: ["converted"] });
     expect(converted.items.map((item) => item.id)).toEqual([lead.id]);
-    const overRest = await server.rest("GET", "/leads?status=converted", { token: other.token() });
+    const overRest = await crm.server.rest("GET", "/leads?status=converted", { token: other.token() });
     expect(overRest.body.items.map((item: { id: string }) => item.id)).toEqual([lead.id]);
     const stats = await other.client.leads.stats.query({});
     expect(stats.byStatus).toMatchObject({ converted: 1, won: 1, lost: 1 });
@@ -384,9 +380,9 @@ describe("a converted lead", () => {
   it("lets go of a contact or company deleted for good, and stays converted", async () => {
     const lead = await newLead({ companyName: `Purged ${unique()}` });
     const result = await convert({ id: lead.id });
-    await owner.client.contacts.purge.mutate({ id: result.contact?.id as string });
-    await owner.client.companies.purge.mutate({ id: result.company?.id as string });
-    expect(await owner.client.leads.byId.query({ id: lead.id })).toMatchObject({
+    await crm.owner.client.contacts.purge.mutate({ id: result.contact?.id as string });
+    await crm.owner.client.companies.purge.mutate({ id: result.company?.id as string });
+    expect(await crm.owner.client.leads.byId.query({ id: lead.id })).toMatchObject({
       status: "converted",
       convertedContactId: null,
       convertedCompanyId: null,
@@ -395,8 +391,8 @@ describe("a converted lead", () => {
 });
 
 describe("the deal of a conversion", () => {
-  async function defaultPipeline(orgId = owner.orgId) {
-    return server.prisma.pipeline.findFirstOrThrow({
+  async function defaultPipeline(orgId = crm.owner.orgId) {
+    return crm.server.prisma.pipeline.findFirstOrThrow({
       where: { organizationId: orgId, isDefault: true, deletedAt: null },
       include: { stages: { where: { deletedAt: null }, orderBy: { position: "asc" } } },
     });
@@ -408,11 +404,11 @@ describe("the deal of a conversion", () => {
     const lead = await newLead({
       companyName: `Dealers ${tag}`,
       email: `dee-${tag}@dealers-${tag}.com`,
-      assignedToId: owner.userId,
+      assignedToId: crm.owner.userId,
     });
     const before = await rowCounts();
 
-    const result = await owner.client.leads.convert.mutate({ id: lead.id, deal: { amount: "1250.50", currency: "EUR" } });
+    const result = await crm.owner.client.leads.convert.mutate({ id: lead.id, deal: { amount: "1250.50", currency: "EUR" } });
 
     expect(result.created).toEqual({ contact: true, company: true, deal: true });
     expect(result.deal).toMatchObject({
@@ -425,7 +421,7 @@ describe("the deal of a conversion", () => {
       currency: "EUR",
       contactId: result.contact?.id,
       companyId: result.company?.id,
-      ownerId: owner.userId,
+      ownerId: crm.owner.userId,
       sourceLeadId: lead.id,
     });
     expect(result.lead.convertedDealId).toBe(result.deal?.id);
@@ -440,13 +436,13 @@ describe("the deal of a conversion", () => {
         currency: "EUR",
         contactId: result.contact?.id,
         companyId: result.company?.id,
-        ownerId: owner.userId,
+        ownerId: crm.owner.userId,
         sourceLeadId: lead.id,
       },
     });
     const after = await rowCounts();
     expect(after.deals).toBe(before.deals + 1);
-    const history = await owner.client.deals.history.query({ id: result.deal?.id as string });
+    const history = await crm.owner.client.deals.history.query({ id: result.deal?.id as string });
     expect(history.items.map((item) => item.action)).toEqual(["convert"]);
   });
 
@@ -462,7 +458,7 @@ describe("the deal of a conversion", () => {
   });
 
   it("refuses a stage of another organization, an amount without its currency, and writes nothing", async () => {
-    const stranger = await server.signup("Deal stranger");
+    const stranger = await crm.server.signup("Deal stranger");
     const theirs = await defaultPipeline(stranger.orgId);
     const lead = await newLead({ companyName: `Refused ${unique()}` });
     const before = await rowCounts();
@@ -473,19 +469,19 @@ describe("the deal of a conversion", () => {
     expect(half).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400 });
     expect(half.message).toContain("deal.currency");
     expect(await rowCounts()).toEqual(before);
-    expect((await owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
+    expect((await crm.owner.client.leads.byId.query({ id: lead.id })).status).toBe("new");
   });
 
   it("needs deals:write only when it creates a deal", async () => {
-    const boss = await server.signup("Deal boss");
+    const boss = await crm.server.signup("Deal boss");
     const role = await boss.client.roles.create.mutate({
       key: "no-deals",
       name: "No deals",
       permissions: ["leads:read", "leads:write", "companies:read", "companies:write", "contacts:read", "contacts:write"],
     });
-    const rep = await server.signup("Rep");
+    const rep = await crm.server.signup("Rep");
     await boss.client.members.add.mutate({ email: rep.email, roleId: role.id });
-    const repClient = server.client();
+    const repClient = crm.server.client();
     await repClient.$session.login({ email: rep.email, password: PASSWORD, organizationId: boss.orgId });
     const lead = await newLead({ companyName: "Reps Ltd" }, boss);
 
@@ -501,7 +497,7 @@ describe("the deal of a conversion", () => {
     const pipeline = await defaultPipeline();
     const lead = await newLead({ companyName: `Predict ${tag}` });
     const before = await rowCounts();
-    const dry = await owner.client.leads.convert.mutate({ id: lead.id, dryRun: true });
+    const dry = await crm.owner.client.leads.convert.mutate({ id: lead.id, dryRun: true });
     expect(await rowCounts()).toEqual(before);
     expect(dry.actions.deal).toEqual({
       action: "create",
@@ -517,24 +513,24 @@ describe("the deal of a conversion", () => {
       },
     });
 
-    const real = await owner.client.leads.convert.mutate({ id: lead.id });
+    const real = await crm.owner.client.leads.convert.mutate({ id: lead.id });
     expect(real.actions.deal).toEqual({
       ...dry.actions.deal,
       id: real.deal?.id,
       values: { ...dry.actions.deal.values, contactId: real.contact?.id, companyId: real.company?.id },
     });
     const counted = await rowCounts();
-    const again = await owner.client.leads.convert.mutate({ id: lead.id });
+    const again = await crm.owner.client.leads.convert.mutate({ id: lead.id });
     expect(await rowCounts()).toEqual(counted);
     expect(again.deal?.id).toBe(real.deal?.id);
     expect(again.actions.deal).toEqual({ action: "none", id: real.deal?.id, values: {} });
 
     // The deal and the lead can each be deleted for good: the other lets go of it.
-    await owner.client.deals.purge.mutate({ id: real.deal?.id as string });
-    expect((await owner.client.leads.byId.query({ id: lead.id })).convertedDealId).toBeNull();
+    await crm.owner.client.deals.purge.mutate({ id: real.deal?.id as string });
+    expect((await crm.owner.client.leads.byId.query({ id: lead.id })).convertedDealId).toBeNull();
     const second = await newLead({ companyName: `Predict two ${tag}` });
-    const withDeal = await owner.client.leads.convert.mutate({ id: second.id });
-    await owner.client.leads.purge.mutate({ id: second.id });
-    expect((await owner.client.deals.byId.query({ id: withDeal.deal?.id as string })).sourceLeadId).toBeNull();
+    const withDeal = await crm.owner.client.leads.convert.mutate({ id: second.id });
+    await crm.owner.client.leads.purge.mutate({ id: second.id });
+    expect((await crm.owner.client.deals.byId.query({ id: withDeal.deal?.id as string })).sourceLeadId).toBeNull();
   });
 });

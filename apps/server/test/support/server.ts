@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Database, openDatabase, type PoolOptions } from "@crm/db";
 import { type CrmClient, type CrmClientOptions, createCrmClient } from "@crm-api/client";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { cloneTemplate, dropDatabase } from "./postgres.ts";
@@ -166,3 +166,26 @@ export async function startTestServer(
 }
 
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+/**
+ * A test file's server and users: the server starts before the file's tests, `makeUsers` then
+ * makes the users, and the server closes after the tests. Read them from the answer inside tests
+ * (`crm.owner.client...`, `crm.server.rest(...)`).
+ */
+export function serverForFile<Users extends Record<string, TestUser>>(
+  makeUsers: (server: TestServer) => Promise<Users>,
+): { server: TestServer } & Users {
+  const crm = {} as { server: TestServer } & Users;
+  beforeAll(async () => {
+    crm.server = await startTestServer();
+    Object.assign(crm, await makeUsers(crm.server));
+  });
+  afterAll(() => crm.server?.close());
+  return crm;
+}
+
+let uniqueCount = 0;
+/** A string no other call in this process returns, for names and emails that must not collide. */
+export function unique(): string {
+  return `${Date.now().toString(36)}${++uniqueCount}`;
+}
