@@ -4,12 +4,11 @@ import { revokeSessionsWhere } from "../../auth/sessions.ts";
 import { badRequest, conflict, notFound } from "../../errors.ts";
 import { movesOnReassign, reassignOwnedRecords } from "../../kit/reassign.ts";
 import { referenceNotFound } from "../../kit/records.ts";
-import { writeAudit } from "../../lib/audit.ts";
 import { containsText } from "../../lib/filters.ts";
 import { keysetPage } from "../../lib/pagination.ts";
 import { RECORD_DECLARATIONS } from "../../resources.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { assertMayManage, assertNotLastOwner, lockOrganization, membershipSnapshot } from "../members/service.ts";
+import { assertMayManage, assertNotLastOwner, auditMembershipChange, lockOrganization } from "../members/service.ts";
 import type { employeeOutput, listEmployeesInput, terminateEmployeeInput, updateEmployeeInput } from "./schemas.ts";
 
 /**
@@ -154,13 +153,7 @@ export async function updateEmployee(tx: Tx, ctx: OrgContext, input: z.output<ty
     },
     include: employeeInclude,
   });
-  await writeAudit(tx, ctx, {
-    action: "update",
-    entityType: "membership",
-    entityId: after.id,
-    before: membershipSnapshot(before),
-    after: membershipSnapshot(after),
-  });
+  await auditMembershipChange(tx, ctx, "update", before, after);
   return presentEmployee(after);
 }
 
@@ -196,13 +189,7 @@ export async function terminateEmployee(tx: Tx, ctx: OrgContext, input: z.output
     include: employeeInclude,
   });
   await revokeSessionsWhere(tx, { userId: after.userId, organizationId: ctx.org.id }, "employee_terminated");
-  await writeAudit(tx, ctx, {
-    action: "terminate",
-    entityType: "membership",
-    entityId: after.id,
-    before: membershipSnapshot(before),
-    after: membershipSnapshot(after),
-  });
+  await auditMembershipChange(tx, ctx, "terminate", before, after);
   const reassigned = input.reassignTo
     ? await reassignOwnedRecords(tx, ctx, RECORD_DECLARATIONS, after.userId, input.reassignTo)
     : Object.fromEntries(RECORD_DECLARATIONS.filter(movesOnReassign).map((resource) => [resource.key, 0]));

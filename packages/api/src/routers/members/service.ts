@@ -101,13 +101,7 @@ export async function updateMember(
     data: { roleId: input.roleId, department: input.department, title: input.title },
     include: memberInclude,
   });
-  await writeAudit(tx, ctx, {
-    action: "update",
-    entityType: "membership",
-    entityId: after.id,
-    before: membershipSnapshot(before),
-    after: membershipSnapshot(after),
-  });
+  await auditMembershipChange(tx, ctx, "update", before, after);
   return after;
 }
 
@@ -125,17 +119,28 @@ export async function setMemberStatus(
   if (status === "deactivated") {
     await revokeSessionsWhere(tx, { userId: after.user.id, organizationId: ctx.org.id }, "membership_deactivated");
   }
-  await writeAudit(tx, ctx, {
-    action: "update",
-    entityType: "membership",
-    entityId: id,
-    before: membershipSnapshot(before),
-    after: membershipSnapshot(after),
-  });
+  await auditMembershipChange(tx, ctx, "update", before, after);
   return after;
 }
 
 /** A membership as its audit entries keep it (members and employees alike). */
+/** Audits a change of a membership (`update`, or a named action: `terminate`) with its before and after. */
+export function auditMembershipChange(
+  tx: Prisma.TransactionClient,
+  ctx: OrgContext,
+  action: string,
+  before: Membership,
+  after: Membership,
+) {
+  return writeAudit(tx, ctx, {
+    action,
+    entityType: "membership",
+    entityId: after.id,
+    before: membershipSnapshot(before),
+    after: membershipSnapshot(after),
+  });
+}
+
 export function membershipSnapshot(member: Membership) {
   return {
     userId: member.userId,
