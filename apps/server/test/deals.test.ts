@@ -112,6 +112,39 @@ describe("deals", () => {
     expect(rest.body).toMatchObject({ status: "open", stageId: proposal.id });
   });
 
+  it("a closed deal moves only once reopened; a lost stage needs a reason, by move-stage or not at all by update", async () => {
+    const pipeline = await defaultPipeline();
+    const [negotiation, won, lost] = ["Negotiation", "Won", "Lost"].map((name) => stageNamed(pipeline, name));
+    const deal = await crm.owner.client.deals.create.mutate({ name: `Closing ${unique()}` });
+
+    const noReason = await failure(crm.owner.client.deals.moveStage.mutate({ id: deal.id, stageId: lost?.id as string }));
+    expect(noReason).toMatchObject({ httpStatus: 400 });
+    expect(noReason.message).toContain("reason");
+    const byUpdate = await failure(crm.owner.client.deals.update.mutate({ id: deal.id, stageId: lost?.id }));
+    expect(byUpdate).toMatchObject({ httpStatus: 400 });
+    expect(byUpdate.message).toContain("mark-lost");
+    const lostDeal = await crm.owner.client.deals.moveStage.mutate({
+      id: deal.id,
+      stageId: lost?.id as string,
+      reason: "No budget",
+    });
+    expect(lostDeal).toMatchObject({ status: "lost", lostReason: "No budget" });
+
+    for (const attempt of [
+      crm.owner.client.deals.moveStage.mutate({ id: deal.id, stageId: negotiation?.id as string }),
+      crm.owner.client.deals.update.mutate({ id: deal.id, stageId: won?.id }),
+    ]) {
+      const refused = await failure(attempt);
+      expect(refused).toMatchObject({ httpStatus: 409 });
+      expect(refused.message).toContain("reopen");
+    }
+    await crm.owner.client.deals.reopen.mutate({ id: deal.id });
+    // An update may win an open deal: the won stage needs nothing more.
+    const wonByUpdate = await crm.owner.client.deals.update.mutate({ id: deal.id, stageId: won?.id });
+    expect(wonByUpdate).toMatchObject({ status: "won", stageName: "Won" });
+    expect(wonByUpdate.closedAt).not.toBeNull();
+  });
+
   it("keeps time in stage from the stays: seconds between entering and leaving", async () => {
     const pipeline = await defaultPipeline();
     const deal = await crm.owner.client.deals.create.mutate({ name: `Timed ${unique()}` });

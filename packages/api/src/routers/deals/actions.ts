@@ -1,28 +1,40 @@
 import type { Deal, Prisma } from "@crm/db";
 import { badRequest, conflict } from "../../errors.ts";
-import { changeRecord, findRecord, lockRecord } from "../../kit/records.ts";
+import { findRecord, lockRecord, writeRecord } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { deals } from "./schemas.ts";
-import { firstStageOf, liveStage, stagesOf } from "./stage-moves.ts";
+import { firstStageOf, liveStage, stageMoveColumns, stagesOf } from "./stage-moves.ts";
 
 type Tx = Prisma.TransactionClient;
 
 const lockLiveDeal = (tx: Tx, ctx: OrgContext, id: string) => lockRecord<Deal>(tx, ctx, deals, id, { deleted: false });
 
-/** `move-stage`: to another stage of the deal's pipeline (400 naming stageId otherwise; 409 when it is already there). */
-export async function moveDealToStage(tx: Tx, ctx: OrgContext, id: string, stageId: string) {
+/** Writes a lifecycle move of the locked `deal` (its stage history kept), audited as `action`. */
+export async function moveDeal(tx: Tx, ctx: OrgContext, deal: Deal, changes: Record<string, unknown>, action: string) {
+  return writeRecord<Deal>(tx, ctx, deals, deal, await stageMoveColumns(tx, ctx, deal, changes), action);
+}
+
+/**
+ * `move-stage`: an open deal to another stage of its pipeline (400 naming stageId otherwise, 409
+ * when it is there already or closed); into a won stage it is won, into a lost one it needs `reason`.
+ */
+export async function moveDealToStage(tx: Tx, ctx: OrgContext, id: string, stageId: string, reason?: string) {
   const deal = await lockLiveDeal(tx, ctx, id);
+  if (deal.status !== "open") throw conflict("status", `the deal is ${deal.status}: reopen it before moving it`);
   const stage = await liveStage(tx, ctx, stageId);
   if (stage.pipelineId !== deal.pipelineId) throw badRequest("stageId", "is not a stage of the deal's pipeline");
   if (stage.id === deal.stageId) throw conflict("stageId", "the deal is already in this stage");
-  return changeRecord(tx, ctx, deals, deal, { stageId }, { action: "move-stage" });
+  const lostReason = reason?.trim();
+  if (stage.kind === "lost" && !lostReason)
+    throw badRequest("reason", "must say why the deal was lost (the stage is a lost stage)");
+  return moveDeal(tx, ctx, deal, { stageId, ...(stage.kind === "lost" ? { lostReason } : {}) }, "move-stage");
 }
 
 export async function markDealWon(tx: Tx, ctx: OrgContext, id: string) {
   const deal = await lockLiveDeal(tx, ctx, id);
   if (deal.status === "won") throw conflict("status", "the deal is already won");
   const stage = await firstStageOf(tx, ctx, deal.pipelineId, "won", "stageId");
-  return changeRecord(tx, ctx, deals, deal, { stageId: stage.id }, { action: "mark-won" });
+  return moveDeal(tx, ctx, deal, { stageId: stage.id }, "mark-won");
 }
 
 export async function markDealLost(tx: Tx, ctx: OrgContext, id: string, reason: string) {
@@ -30,7 +42,7 @@ export async function markDealLost(tx: Tx, ctx: OrgContext, id: string, reason: 
   const deal = await lockLiveDeal(tx, ctx, id);
   if (deal.status === "lost") throw conflict("status", "the deal is already lost");
   const stage = await firstStageOf(tx, ctx, deal.pipelineId, "lost", "stageId");
-  return changeRecord(tx, ctx, deals, deal, { stageId: stage.id, lostReason: reason.trim() }, { action: "mark-lost" });
+  return moveDeal(tx, ctx, deal, { stageId: stage.id, lostReason: reason.trim() }, "mark-lost");
 }
 
 /** `reopen`: a won or lost deal goes back to the open stage it left when it closed (else the pipeline's first open stage). */
@@ -43,7 +55,7 @@ export async function reopenDeal(tx: Tx, ctx: OrgContext, id: string) {
     orderBy: [{ enteredAt: "desc" }, { id: "desc" }],
   });
   const stageId = lastOpen?.stageId ?? (await firstStageOf(tx, ctx, deal.pipelineId, "open", "stageId")).id;
-  return changeRecord(tx, ctx, deals, deal, { stageId, lostReason: null }, { action: "reopen" });
+  return moveDeal(tx, ctx, deal, { stageId, lostReason: null }, "reopen");
 }
 
 /** A deal's stays, oldest first, with the time spent in each (the current one up to now). */

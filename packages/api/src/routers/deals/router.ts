@@ -55,11 +55,24 @@ export const dealsRouter = staticRoutesFirst({
   moveStage: resourceAction(deals, "write", {
     method: "POST",
     path: "/{id}/move-stage",
-    summary: "Move a deal to another stage of its pipeline (stage history kept)",
+    summary: "Move an open deal to another stage of its pipeline (stage history kept; a lost stage needs reason)",
   })
-    .input(z.strictObject({ id: idSchema, stageId: idSchema }))
+    .input(
+      z.strictObject({
+        id: idSchema,
+        stageId: idSchema,
+        reason: z
+          .string()
+          .trim()
+          .max(500)
+          .optional()
+          .meta({ description: "Why the deal was lost: required when the stage is a lost stage." }),
+      }),
+    )
     .output(dealOutput)
-    .mutation(({ ctx, input }) => writeAndPresent(ctx, deals, (tx) => moveDealToStage(tx, ctx, input.id, input.stageId))),
+    .mutation(({ ctx, input }) =>
+      writeAndPresent(ctx, deals, (tx) => moveDealToStage(tx, ctx, input.id, input.stageId, input.reason)),
+    ),
 
   markWon: resourceAction(deals, "write", {
     method: "POST",

@@ -1,8 +1,9 @@
 import type { Deal, Pipeline, Prisma } from "@crm/db";
 import type { z } from "zod";
 import { badRequest, conflict } from "../../errors.ts";
-import { changeRecord, createRecord, lockRecords, softDeleteRecord, writeRecord } from "../../kit/records.ts";
+import { createRecord, lockRecords, softDeleteRecord, writeRecord } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { moveDeal } from "../deals/actions.ts";
 import { deals } from "../deals/schemas.ts";
 import { liveStage } from "../deals/stage-moves.ts";
 import { DEFAULT_PIPELINE } from "./default-pipeline.ts";
@@ -61,7 +62,7 @@ export async function deletePipeline(tx: Tx, ctx: OrgContext, id: string, moveDe
       { deleted: false },
     );
     for (const deal of held) {
-      await changeRecord(tx, ctx, deals, deal, { pipelineId: target.pipelineId, stageId: target.id }, { action: "move-stage" });
+      await moveDeal(tx, ctx, deal, { pipelineId: target.pipelineId, stageId: target.id }, "move-stage");
     }
   }
   return softDeleteRecord(tx, ctx, pipelines, id);

@@ -4,6 +4,7 @@ import { badRequest, conflict } from "../../errors.ts";
 import { changeRecord, lockRecord, lockRecords, referenceNotFound } from "../../kit/records.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { moveDeal } from "../deals/actions.ts";
 import { deals } from "../deals/schemas.ts";
 import { kindColumns, liveStage, stagesOf } from "../deals/stage-moves.ts";
 import type { createStageInput, reorderStagesInput, stageInput, updateStageInput } from "./schemas.ts";
@@ -155,7 +156,7 @@ export async function removeStage(tx: Tx, ctx: OrgContext, id: string, moveDeals
     if (target.pipelineId !== before.pipelineId || target.id === id) {
       throw badRequest("moveDealsTo", "must be another live stage of the same pipeline");
     }
-    for (const deal of held) await changeRecord(tx, ctx, deals, deal, { stageId: target.id }, { action: "move-stage" });
+    for (const deal of held) await moveDeal(tx, ctx, deal, { stageId: target.id }, "move-stage");
   }
   const after = await tx.pipelineStage.update({ where: { id }, data: { deletedAt: new Date() } });
   await renumber(
