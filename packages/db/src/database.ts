@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -169,7 +170,7 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
     unlock = lockDataDir(directory);
   }
   try {
-    const pglite = await PGlite.create({ dataDir: directory, extensions: { pg_trgm }, loadDataDir });
+    const pglite = await PGlite.create({ dataDir: directory, extensions: { pg_trgm, btree_gist }, loadDataDir });
     await serializeEnumArrays(pglite);
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
     return {

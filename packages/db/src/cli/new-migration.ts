@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as runtime from "@prisma/schema-engine-wasm/schema_engine_bg";
@@ -36,7 +37,7 @@ const files = readdirSync(schemaDir)
   .filter((file) => file.endsWith(".prisma"))
   .map((file) => ({ path: path.join(schemaDir, file), content: readFileSync(path.join(schemaDir, file), "utf8") }));
 
-const shadow = await PGlite.create({ extensions: { pg_trgm } });
+const shadow = await PGlite.create({ extensions: { pg_trgm, btree_gist } });
 const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(shadow));
 const engine = await runtime.SchemaEngine.new(
   { datamodels: files.map((file) => [file.path, file.content]) },
