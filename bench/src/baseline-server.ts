@@ -1,13 +1,15 @@
 /**
  * The baseline: bare Fastify + `pg` handlers. The list runs the SQL Prisma sends for `leads.list`
  * (same columns, where, casts, order and LIMIT 26, so the same plan and index use), shaping the
- * page as the API does; the mixed-load section also reads a lead by id, and creates and updates
+ * page as the API does; the timeline runs the SQL of `timelineSql` (the function the API's feed
+ * calls), shaping its page likewise (without the API's record check and actor names); the mixed-load section also reads a lead by id, and creates and updates
  * one with its audit row in one transaction, as the API writes them. No auth, no validation, no
  * ORM: the floor our API is compared to.
  *
  * Runs as a child process of the bench: DATABASE_URL, DATABASE_POOL_SIZE, ORGANIZATION_ID, USER_ID, PORT.
  */
 import { randomUUID } from "node:crypto";
+import { type TimelineResourceKey, timelineSql } from "@crm/api";
 import Fastify from "fastify";
 import pg from "pg";
 import { listLeadsSql } from "./list-sql.ts";
@@ -57,6 +59,45 @@ app.get<{ Querystring: { status?: string; search?: string; limit?: string } }>("
       : null;
   return { items, nextCursor };
 });
+
+const SINGULAR: Record<TimelineResourceKey, string> = { leads: "lead", contacts: "contact", companies: "company", deals: "deal" };
+
+interface EntryRow {
+  occurredAt: Date;
+  type: string;
+  id: string;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  via: unknown;
+  data: unknown;
+}
+
+app.get<{ Params: { resource: TimelineResourceKey; id: string }; Querystring: { limit?: string } }>(
+  "/timeline/:resource/:id",
+  async (request, reply) => {
+    const { resource, id } = request.params;
+    const singular = SINGULAR[resource];
+    if (!singular) return reply.status(404).send({ code: "NOT_FOUND" });
+    const limit = Number(request.query.limit ?? 25);
+    const sql = timelineSql({ organizationId, resource, singular, id }, { limit });
+    const rows = sql ? (await pool.query<EntryRow>(sql.text, sql.values)).rows : [];
+    const items = rows.slice(0, limit).map(({ actorUserId, actorApiKeyId, via, ...entry }) => ({
+      ...entry,
+      actor: actorUserId
+        ? { kind: "user", id: actorUserId, name: null }
+        : actorApiKeyId
+          ? { kind: "apiKey", id: actorApiKeyId, name: null }
+          : { kind: "unknown", id: null, name: null },
+      ...(via ? { via } : {}),
+    }));
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > limit && last
+        ? Buffer.from(JSON.stringify({ at: last.occurredAt.toISOString(), type: last.type, id: last.id })).toString("base64url")
+        : null;
+    return { items, nextCursor };
+  },
+);
 
 const LEAD = `"id", "organizationId", "firstName", "lastName", "email", "jobTitle", "source"::text, "status"::text, "score", "tags", "createdAt", "updatedAt"`;
 

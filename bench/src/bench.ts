@@ -1,6 +1,6 @@
 /**
  * pnpm bench — seeds its own database and measures, in one run, the lead list/search, the import
- * and export of leads and contacts and a mixed load, against baselines measured in the same run
+ * and export of leads and contacts, the timeline and a mixed load, against baselines measured in the same run
  * (see README, "Performance").
  */
 import { randomBytes } from "node:crypto";
@@ -18,6 +18,7 @@ import { benchExport } from "./sections/export.ts";
 import { benchImport } from "./sections/import.ts";
 import { benchList } from "./sections/list.ts";
 import { benchMixed } from "./sections/mixed.ts";
+import { benchTimeline } from "./sections/timeline.ts";
 
 const startedAt = Date.now();
 const log = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}`);
@@ -52,6 +53,13 @@ function plan(resources: BenchResource[]): Step[] {
       run: (context: BenchContext) => benchImport(context, resource),
     })),
     ...resources.filter((resource) => resource.export.records === "imported").map(exportOf),
+    // After the exports: its contacts, deals and audit entries would be in what they export and count.
+    {
+      section: "timeline",
+      label: "timeline",
+      title: "first page of a deal of 10,000 entries and of a company rolling up 100 contacts",
+      run: benchTimeline,
+    },
     // Last: its creates and updates change the organization the other sections measure.
     { section: "mixed", label: "mixed", title: "lists, reads, creates and updates at once", run: benchMixed },
   ];

@@ -189,8 +189,11 @@ export async function seedLeads(
   const newest = new Date(Math.floor(Date.now() / 1000) * 1000);
   const indexes = await query<{ name: string; definition: string }>(
     url,
-    `SELECT indexname AS name, indexdef AS definition FROM pg_indexes
-     WHERE schemaname = current_schema() AND tablename = 'Lead' AND indexname <> 'Lead_pkey'`,
+    // Not the indexes constraints stand on (the primary key; the unique (organizationId, id) that
+    // other tables' foreign keys reference): those cannot be dropped under their constraints.
+    `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+     WHERE i.schemaname = current_schema() AND i.tablename = 'Lead'
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)`,
   );
   await query(url, indexes.map((index) => `DROP INDEX "${index.name}";`).join("\n"));
 

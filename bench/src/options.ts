@@ -10,11 +10,11 @@ export interface BenchOptions {
   resources: Set<ResourceKey>;
   /** Keep the benchmark database instead of dropping it at the end. */
   keep: boolean;
-  /** Seconds of measured load per list target in each round (after the warm-up). */
+  /** Seconds of measured load per list and timeline target in each round (after the warm-up). */
   duration: number;
-  /** Rounds of the list section, each measuring every target once. */
+  /** Rounds of the list and timeline sections, each measuring every target once. */
   rounds: number;
-  /** Seconds of unmeasured warm-up load per list target. */
+  /** Seconds of unmeasured warm-up load per list and timeline target. */
   warmup: number;
   connections: number;
   /** Database connections of the real server and of the baseline alike. */
@@ -34,21 +34,21 @@ export interface BenchOptions {
   logLevel: string;
 }
 
-export const SECTIONS = ["list", "export", "import", "mixed"] as const;
+export const SECTIONS = ["list", "export", "import", "timeline", "mixed"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const USAGE = `pnpm bench [-- flags]
   --rows=N          leads to seed, and leads to import (default 1000000)
   --contact-rows=N  contacts to import, then export (default rows/10)
   --resources=a,b   resources of the import and export sections: leads, contacts (default both)
-  --duration=S      seconds of measured load per list target and round (default 10)
-  --rounds=N        list rounds, each measuring baseline, REST and tRPC in turn (default 3)
-  --warmup=S        seconds of warm-up load per list target (default 5)
+  --duration=S      seconds of measured load per list/timeline target and round (default 10)
+  --rounds=N        list/timeline rounds, each measuring baseline, REST and tRPC in turn (default 3)
+  --warmup=S        seconds of warm-up load per list/timeline target (default 5)
   --connections=N   concurrent connections (default 32)
   --pool=N          database pool size of both servers (default 10)
   --mixed-duration=S     seconds of measured mixed load per target (default 60)
   --mixed-connections=N  concurrent clients of the mixed section (default 200)
-  --only=a,b        sections to run: list, export, import, mixed (default all)
+  --only=a,b        sections to run: list, export, import, timeline, mixed (default all)
   --server=dist|src build the server and run node dist/main.mjs (default), or src/main.ts through tsx
   --log-level=L     LOG_LEVEL of the server under test (default warn)
   --keep            keep the benchmark database`;

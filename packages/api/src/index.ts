@@ -37,6 +37,8 @@ export {
 } from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { DEMO_LOGIN, seedDemoData } from "./seed.ts";
+export { timelineSql } from "./timeline/feed.ts";
+export type { TimelineRecord, TimelineResourceKey } from "./timeline/registry.ts";
 export { authorize, createCallerFactory, type OrgContext, type ProcedureMeta } from "./trpc.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
