@@ -95,7 +95,7 @@ export const deals = defineResource({
   table: "Deal",
   model: recordModel<Deal>((db) => db.deal),
   fields: dealFields,
-  serverOnly: ["searchText"],
+  serverOnly: ["searchText", "sourceCampaignId"],
   owner: { field: "ownerId", filter: "owner" },
   // A terminated owner's won and lost deals stay theirs (their results); open ones move on.
   reassignable: () => ({ status: "open" }),

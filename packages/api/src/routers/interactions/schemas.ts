@@ -52,7 +52,7 @@ export const interactions = defineResource({
   table: "Interaction",
   model: recordModel<Interaction>((db) => db.interaction),
   fields: interactionFields,
-  serverOnly: ["searchText"],
+  serverOnly: ["searchText", "meetingId"],
   owner: { field: "authorId", filter: "author" },
   // The author had the interaction: it stays theirs when they leave (employees.terminate moves no interaction).
   reassignable: false,

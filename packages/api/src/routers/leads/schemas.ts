@@ -156,7 +156,7 @@ export const leads = defineResource({
   table: "Lead",
   model: recordModel<Lead>((db) => db.lead),
   fields: leadFields,
-  serverOnly: ["searchText"],
+  serverOnly: ["searchText", "sourceCampaignId"],
   notAudited: ["scoreBreakdown"],
   owner: { field: "assignedToId", filter: "assignedTo" },
   // A closed or converted lead stays with whoever worked it.
