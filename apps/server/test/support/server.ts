@@ -70,7 +70,7 @@ export async function startTestServer(
   const importDir = mkdtempSync(path.join(tmpdir(), "crm-imports-"));
   const config = loadConfig({
     NODE_ENV: "test",
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     JWT_SECRET: randomBytes(32).toString("hex"),
     LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
     SIGNUP_MAX_PER_IP: "100000",
