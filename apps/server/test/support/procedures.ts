@@ -33,6 +33,11 @@ export type JsonSchema = {
   examples?: unknown[];
   /** A uuid field named otherwise than the records it references: resolved as a field of this name would be. */
   "x-references"?: string;
+  /**
+   * A uuid field naming a record made inside the record that the input field of this name
+   * addresses (`attendeeId` of the meeting `id`): resolved by making one there (see nestedCreateOf).
+   */
+  "x-within"?: string;
 };
 
 export interface ProcedureInfo {
@@ -236,10 +241,21 @@ class CannotGenerate extends Error {}
 /** The caller's role may not make a record of that router. */
 class RefusedRecord extends Error {}
 
+let dateTimesGenerated = 0;
+
+/**
+ * A future instant, an hour later than the one generated before: a pair generated in order (start,
+ * end; from, to) is a valid interval, and the intervals of different inputs do not overlap.
+ */
+function nextDateTime(): string {
+  dateTimesGenerated += 1;
+  return new Date(Date.now() + 86_400_000 + dateTimesGenerated * 3_600_000).toISOString();
+}
+
 function stringCandidates(schema: JsonSchema): string[] {
   const unique = uniqueSuffix();
   if (schema.format === "email") return [`x-${unique}@example.com`];
-  if (schema.format === "date-time") return [new Date(Date.now() + 86_400_000).toISOString()];
+  if (schema.format === "date-time") return [nextDateTime()];
   return [`x${unique}`, "x", "xx", "12345", `${unique}`];
 }
 
@@ -272,7 +288,9 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
       if (schema.format === "uuid") {
         // `moveDealsTo` (meta x-references: stageId) is resolved as a `stageId` would be.
         const named = schema["x-references"] ?? field;
-        let id = await options.reference(named);
+        // `attendeeId` (meta x-within: id): a record made inside the one the input's `id` addresses.
+        const within = schema["x-within"] ? options.values?.[schema["x-within"]] : undefined;
+        let id = await options.reference(named, typeof within === "string" ? within : undefined);
         // `primaryId`, `mergeIds`: a uuid that names no resource is a record of the procedure's own router.
         if (!id && options.ownRouter && !resourceOfField(named)) id = await options.reference(`${options.ownRouter}Id`);
         if (typeof id !== "string") throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
@@ -543,6 +561,7 @@ export function createFixtures(server: TestServer): Fixtures {
   function resolver(caller: TestUser): ReferenceResolver {
     return async (field, within) => {
       const nested = within === undefined ? undefined : nestedCreateOf(field);
+      if (nested && within !== undefined && !/Ids$/.test(field)) return nestedRecordIn(nested, caller, within);
       if (!nested || !/Ids$/.test(field)) return reference(caller, field);
       const byId = procedures.find((p) => p.path === `${nested.router}.byId`);
       if (!byId) return undefined;
@@ -607,6 +626,14 @@ export function createFixtures(server: TestServer): Fixtures {
       shared.set(key, id);
     }
     return id;
+  }
+
+  /** A record made by `create` inside `within` (an attendee of a meeting); an id of none when the caller may not make it there. */
+  async function nestedRecordIn(create: ProcedureInfo, caller: TestUser, within: string): Promise<string> {
+    const input = await generateInput(create, { values: { id: within }, reference: resolver(caller) });
+    const outcome = await callTrpc(caller.client, create, input);
+    const id = (outcome.data as { id?: unknown } | undefined)?.id;
+    return outcome.code === "OK" && typeof id === "string" ? id : randomUUID();
   }
 
   async function nestedRecord(create: ProcedureInfo, caller: TestUser): Promise<string> {
