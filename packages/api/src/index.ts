@@ -36,6 +36,7 @@ export {
   RESOURCES,
 } from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";
+export { overlappingMeetingsSql } from "./routers/meetings/conflicts.ts";
 export { meetingCalendarFile } from "./routers/meetings/ics.ts";
 export { DEMO_LOGIN, seedDemoData } from "./seed.ts";
 export { authorize, createCallerFactory, type OrgContext, type ProcedureMeta } from "./trpc.ts";

@@ -334,11 +334,13 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
  * The fields an object needs: its `required`, and for each "at least one of" (an `anyOf` of
  * branches that only say `required`, as the kit documents `atLeastOne`) the first branch's.
  */
-function requiredFields(schema: JsonSchema): Set<string> {
+function requiredFields(schema: JsonSchema, given: readonly string[] = []): Set<string> {
   const required = new Set(schema.required ?? []);
   const groups = [schema.anyOf, ...(schema.allOf ?? []).map((part) => part.anyOf)];
   for (const group of groups) {
     if (!group?.every((branch) => branch.required && !branch.type && !branch.properties)) continue;
+    // A branch the given values already satisfy (an attendee's contactId) stands for the group.
+    if (group.some((branch) => branch.required?.every((name) => given.includes(name)))) continue;
     for (const name of group[0]?.required ?? []) required.add(name);
   }
   return required;
@@ -346,7 +348,7 @@ function requiredFields(schema: JsonSchema): Set<string> {
 
 async function generateObject(prefix: string, schema: JsonSchema, options: GenerateOptions) {
   const result: Record<string, unknown> = {};
-  const required = requiredFields(schema);
+  const required = requiredFields(schema, prefix ? [] : Object.keys(options.values ?? {}));
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     const field = prefix ? `${prefix}.${key}` : key;
     if (!prefix && options.values && key in options.values) {
@@ -388,18 +390,19 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
   }
+  const given = Object.keys(options.values ?? {});
   // Optional values the JSON Schema cannot tell are invalid (a phone number's digits) are dropped
   // first, by the fields the schema names; values valid alone may still be refused together (or
   // by a refinement): those are dropped one by one until the schema accepts the input.
   const result = info.input.safeParse(input);
   const refused = result.success ? [] : result.error.issues.map((issue) => String(issue.path[0]));
   for (const key of refused) {
-    if (!requiredFields(info.schema).has(key) && !(options.values && key in options.values)) delete input[key];
+    if (!requiredFields(info.schema, given).has(key) && !(options.values && key in options.values)) delete input[key];
   }
   for (const key of Object.keys(input)) {
     if (info.input.safeParse(input).success) break;
     if (options.values && key in options.values) continue;
-    if (!requiredFields(info.schema).has(key)) delete input[key];
+    if (!requiredFields(info.schema, given).has(key)) delete input[key];
   }
   const parsed = info.input.safeParse(input);
   if (!parsed.success) {

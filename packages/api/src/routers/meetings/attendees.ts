@@ -82,7 +82,7 @@ async function auditAttendees(tx: Tx, ctx: OrgContext, meetingId: string, action
   });
 }
 
-/** Adds an attendee to a scheduled meeting; a member must be free then (409 unless allowOverlap). */
+/** Adds an attendee to a scheduled meeting (once: again, it answers the attendee as is); a member must be free then (409 unless allowOverlap). */
 export async function addAttendee(
   tx: Tx,
   ctx: OrgContext,
@@ -97,11 +97,9 @@ export async function addAttendee(
       meetingId: meeting.id,
       ...(input.userId ? { userId: input.userId } : { contactId: input.contactId }),
     },
-    select: { id: true },
   });
-  if (existing) {
-    throw conflict(input.userId ? "userId" : "contactId", "is already an attendee of this meeting", { existingId: existing.id });
-  }
+  // Inviting someone already invited changes nothing: the invitation is answered as it stands.
+  if (existing) return existing;
   if (input.userId) {
     await assertFree(
       tx,

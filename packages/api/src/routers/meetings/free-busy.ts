@@ -30,12 +30,10 @@ export const freeBusyOutput = z.object({
   members: z.array(
     z.object({
       memberId: z.uuid(),
-      busy: z
-        .array(interval)
-        .meta({
-          description:
-            "Merged busy intervals, oldest first, clipped to the range: overlapping or touching meetings are one interval.",
-        }),
+      busy: z.array(interval).meta({
+        description:
+          "Merged busy intervals, oldest first, clipped to the range: overlapping or touching meetings are one interval.",
+      }),
     }),
   ),
 });
@@ -95,8 +93,8 @@ export async function freeBusy(db: Tx, ctx: OrgContext, input: z.output<typeof f
     memberIds,
   );
   const clip = (row: BusyRow) => ({
-    start: row.startAt < from ? from : row.startAt,
-    end: row.endAt > to ? to : row.endAt,
+    start: new Date(Math.max(row.startAt.getTime(), from.getTime())),
+    end: new Date(Math.min(row.endAt.getTime(), to.getTime())),
   });
   return {
     from,
