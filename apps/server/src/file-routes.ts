@@ -15,6 +15,7 @@ import {
   importErrorsCsv,
   importFormatOf,
   importOptionsInput,
+  meetingCalendarFile,
   queueImport,
   type RequestInfo,
   type ResourceRegistry,
@@ -221,6 +222,12 @@ export async function registerFileRoutes(app: FastifyInstance, options: FileRout
       const ctx = await authorize(context(request), IMPORT_PERMISSIONS);
       const { id } = idParams.parse(request.params);
       return sendFile(request, reply, await importErrorsCsv(ctx, id));
+    });
+
+    /** A meeting as an RFC 5545 calendar file (text/calendar), gated by meetings:read. */
+    downloads.get("/api/v1/meetings/:id/ics", async (request, reply) => {
+      const { id } = idParams.parse(request.params);
+      return sendFile(request, reply, await meetingCalendarFile(context(request), id));
     });
 
     /** The records matching the list filters of GET /api/v1/{key}, streamed as `format=xlsx` (default) or `csv`. */

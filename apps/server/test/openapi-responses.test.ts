@@ -296,6 +296,16 @@ describe("every operation answers as the document says", () => {
     expect((await download("/leads/export", "/leads/export")).status).toBe(200);
     expect((await download("/leads/export", "/leads/export?status=nope")).status).toBe(400);
     expect((await download("/leads/export", "/leads/export", "")).status).toBe(401);
+    const start = new Date(Date.UTC(2032, 0, 1, 10));
+    const meeting = await owner.client.meetings.create.mutate({
+      title: "Calendar file",
+      startAt: start,
+      endAt: new Date(start.getTime() + 3_600_000),
+    });
+    expect((await download("/meetings/{id}/ics", `/meetings/${meeting.id}/ics`)).status).toBe(200);
+    expect((await download("/meetings/{id}/ics", `/meetings/${randomUUID()}/ics`)).status).toBe(404);
+    expect((await download("/meetings/{id}/ics", "/meetings/not-a-uuid/ics")).status).toBe(400);
+    expect((await download("/meetings/{id}/ics", `/meetings/${meeting.id}/ics`, "")).status).toBe(401);
   });
 
   it("every resource of the registry: its export, and an upload of that export as an import", async () => {

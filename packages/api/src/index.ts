@@ -36,6 +36,8 @@ export {
   RESOURCES,
 } from "./resources.ts";
 export { type AppRouter, appRouter } from "./root.ts";
+export { overlappingMeetingsSql } from "./routers/meetings/conflicts.ts";
+export { meetingCalendarFile } from "./routers/meetings/ics.ts";
 export { DEMO_LOGIN, seedDemoData } from "./seed.ts";
 export { timelineSql } from "./timeline/feed.ts";
 export type { TimelineRecord, TimelineResourceKey } from "./timeline/registry.ts";

@@ -43,6 +43,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Sales pipelines and their ordered stages (win probability, kind, rotting period); the default pipeline; stages at /pipeline-stages/{id}.",
   deals:
     "Deals: amounts per currency, pipeline stages with stage history, won/lost/reopen, rotting, the kanban board, forecast statistics, bulk tools, history.",
+  meetings:
+    "Meetings: start and end in an IANA time zone, organizer and attendees with responses, links to a lead, contact, company or deal; overlap checks (409), reschedule, cancel, complete (logs an interaction), free-busy, an .ics file.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };
@@ -148,6 +150,19 @@ function fileRoutesOf(registry: ResourceRegistry): Record<string, Record<string,
         security,
         requestParams: { path: z.object({ id: z.uuid() }) },
         responses: { 200: { description: "CSV", content: { "text/csv": { schema: z.string() } } } },
+      },
+    },
+  };
+  routes["/meetings/{id}/ics"] = {
+    get: {
+      traits: { method: "GET", type: "query", protect: true, addressesRecords: true },
+      operation: {
+        operationId: "meetings_ics",
+        tags: ["meetings"],
+        summary: "A meeting as an RFC 5545 calendar file (UID, SEQUENCE, ORGANIZER, ATTENDEE with PARTSTAT, STATUS)",
+        security,
+        requestParams: { path: z.object({ id: z.uuid() }) },
+        responses: { 200: { description: "iCalendar", content: { "text/calendar": { schema: z.string() } } } },
       },
     },
   };

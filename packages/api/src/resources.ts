@@ -16,6 +16,8 @@ import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { leads } from "./routers/leads/schemas.ts";
+import { meetingsRouter } from "./routers/meetings/router.ts";
+import { meetings } from "./routers/meetings/schemas.ts";
 import { pipelinesRouter } from "./routers/pipelines/router.ts";
 import { pipelines } from "./routers/pipelines/schemas.ts";
 
@@ -35,10 +37,11 @@ export const RESOURCE_ROUTERS = {
   pipelines: pipelinesRouter,
   deals: dealsRouter,
   interactions: interactionsRouter,
+  meetings: meetingsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions, meetings];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI

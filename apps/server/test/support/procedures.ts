@@ -33,6 +33,11 @@ export type JsonSchema = {
   examples?: unknown[];
   /** A uuid field named otherwise than the records it references: resolved as a field of this name would be. */
   "x-references"?: string;
+  /**
+   * A uuid field naming a record made inside the record that the input field of this name
+   * addresses (`attendeeId` of the meeting `id`): resolved by making one there (see nestedCreateOf).
+   */
+  "x-within"?: string;
 };
 
 export interface ProcedureInfo {
@@ -236,10 +241,21 @@ class CannotGenerate extends Error {}
 /** The caller's role may not make a record of that router. */
 class RefusedRecord extends Error {}
 
+let dateTimesGenerated = 0;
+
+/**
+ * A future instant, an hour later than the one generated before: a pair generated in order (start,
+ * end; from, to) is a valid interval, and the intervals of different inputs do not overlap.
+ */
+function nextDateTime(): string {
+  dateTimesGenerated += 1;
+  return new Date(Date.now() + 86_400_000 + dateTimesGenerated * 3_600_000).toISOString();
+}
+
 function stringCandidates(schema: JsonSchema): string[] {
   const unique = uniqueSuffix();
   if (schema.format === "email") return [`x-${unique}@example.com`];
-  if (schema.format === "date-time") return [new Date(Date.now() + 86_400_000).toISOString()];
+  if (schema.format === "date-time") return [nextDateTime()];
   return [`x${unique}`, "x", "xx", "12345", `${unique}`];
 }
 
@@ -272,7 +288,9 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
       if (schema.format === "uuid") {
         // `moveDealsTo` (meta x-references: stageId) is resolved as a `stageId` would be.
         const named = schema["x-references"] ?? field;
-        let id = await options.reference(named);
+        // `attendeeId` (meta x-within: id): a record made inside the one the input's `id` addresses.
+        const within = schema["x-within"] ? options.values?.[schema["x-within"]] : undefined;
+        let id = await options.reference(named, typeof within === "string" ? within : undefined);
         // `primaryId`, `mergeIds`: a uuid that names no resource is a record of the procedure's own router.
         if (!id && options.ownRouter && !resourceOfField(named)) id = await options.reference(`${options.ownRouter}Id`);
         if (typeof id !== "string") throw new CannotGenerate(`${field}: no fixture says which record this uuid references`);
@@ -316,11 +334,13 @@ async function generateValue(field: string, schema: JsonSchema, options: Generat
  * The fields an object needs: its `required`, and for each "at least one of" (an `anyOf` of
  * branches that only say `required`, as the kit documents `atLeastOne`) the first branch's.
  */
-function requiredFields(schema: JsonSchema): Set<string> {
+function requiredFields(schema: JsonSchema, given: readonly string[] = []): Set<string> {
   const required = new Set(schema.required ?? []);
   const groups = [schema.anyOf, ...(schema.allOf ?? []).map((part) => part.anyOf)];
   for (const group of groups) {
     if (!group?.every((branch) => branch.required && !branch.type && !branch.properties)) continue;
+    // A branch the given values already satisfy (an attendee's contactId) stands for the group.
+    if (group.some((branch) => branch.required?.every((name) => given.includes(name)))) continue;
     for (const name of group[0]?.required ?? []) required.add(name);
   }
   return required;
@@ -328,7 +348,7 @@ function requiredFields(schema: JsonSchema): Set<string> {
 
 async function generateObject(prefix: string, schema: JsonSchema, options: GenerateOptions) {
   const result: Record<string, unknown> = {};
-  const required = requiredFields(schema);
+  const required = requiredFields(schema, prefix ? [] : Object.keys(options.values ?? {}));
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     const field = prefix ? `${prefix}.${key}` : key;
     if (!prefix && options.values && key in options.values) {
@@ -370,18 +390,19 @@ export async function generateInput(info: ProcedureInfo, options: GenerateOption
     if (error instanceof CannotGenerate) throw new Error(`${info.path}: cannot generate an input (${error.message})`);
     throw error;
   }
+  const given = Object.keys(options.values ?? {});
   // Optional values the JSON Schema cannot tell are invalid (a phone number's digits) are dropped
   // first, by the fields the schema names; values valid alone may still be refused together (or
   // by a refinement): those are dropped one by one until the schema accepts the input.
   const result = info.input.safeParse(input);
   const refused = result.success ? [] : result.error.issues.map((issue) => String(issue.path[0]));
   for (const key of refused) {
-    if (!requiredFields(info.schema).has(key) && !(options.values && key in options.values)) delete input[key];
+    if (!requiredFields(info.schema, given).has(key) && !(options.values && key in options.values)) delete input[key];
   }
   for (const key of Object.keys(input)) {
     if (info.input.safeParse(input).success) break;
     if (options.values && key in options.values) continue;
-    if (!requiredFields(info.schema).has(key)) delete input[key];
+    if (!requiredFields(info.schema, given).has(key)) delete input[key];
   }
   const parsed = info.input.safeParse(input);
   if (!parsed.success) {
@@ -543,6 +564,7 @@ export function createFixtures(server: TestServer): Fixtures {
   function resolver(caller: TestUser): ReferenceResolver {
     return async (field, within) => {
       const nested = within === undefined ? undefined : nestedCreateOf(field);
+      if (nested && within !== undefined && !/Ids$/.test(field)) return nestedRecordIn(nested, caller, within);
       if (!nested || !/Ids$/.test(field)) return reference(caller, field);
       const byId = procedures.find((p) => p.path === `${nested.router}.byId`);
       if (!byId) return undefined;
@@ -607,6 +629,14 @@ export function createFixtures(server: TestServer): Fixtures {
       shared.set(key, id);
     }
     return id;
+  }
+
+  /** A record made by `create` inside `within` (an attendee of a meeting); an id of none when the caller may not make it there. */
+  async function nestedRecordIn(create: ProcedureInfo, caller: TestUser, within: string): Promise<string> {
+    const input = await generateInput(create, { values: { id: within }, reference: resolver(caller) });
+    const outcome = await callTrpc(caller.client, create, input);
+    const id = (outcome.data as { id?: unknown } | undefined)?.id;
+    return outcome.code === "OK" && typeof id === "string" ? id : randomUUID();
   }
 
   async function nestedRecord(create: ProcedureInfo, caller: TestUser): Promise<string> {

@@ -6,6 +6,7 @@ import { calendarDateInput, calendarDateOutput, dateTimeInput } from "../lib/dat
 import { decimalInput, decimalOutput } from "../lib/decimal.ts";
 import { domainSchema } from "../lib/domains.ts";
 import { emailField, idSchema, text, timestamp } from "../lib/schemas.ts";
+import { timeZoneSchema } from "../lib/time-zones.ts";
 
 /**
  * A field of a resource, declared once: the schema of a value a caller writes, the schema of the
@@ -226,6 +227,15 @@ export const fields = {
     field("date", calendarDateInput, calendarDateOutput, options),
   /** The id of another record of the organization (checked: NOT_FOUND otherwise, as for an unknown id). */
   id: <const O extends FieldOptions = NoOptions>(options: O = {} as O) => field("id", idSchema, z.uuid(), options),
+  /**
+   * The user id of a member of the organization (an organizer, an attendee): the document marks it
+   * `x-references: userId`, so input generators resolve it as a member, whatever its name.
+   */
+  memberId: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("id", idSchema.meta({ "x-references": "userId" }), z.uuid(), options),
+  /** An IANA time zone name ("Europe/Berlin"). */
+  timeZone: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
+    field("text", timeZoneSchema, z.string(), options),
   /** A value only the server writes and shows as `output`. */
   shown: <Out extends z.ZodType, const O extends FieldOptions = NoOptions>(kind: ValueKind, output: Out, options: O = {} as O) =>
     field(kind, output, output, { ...options, serverOwned: true }) as unknown as Field<

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { actorOutput } from "../kit/actor.ts";
 import { timestamp } from "../lib/schemas.ts";
 import { INTERACTION_DIRECTIONS, INTERACTION_KINDS } from "../routers/interactions/schemas.ts";
+import { MEETING_STATUSES } from "../routers/meetings/schemas.ts";
 
 /**
  * Each timeline entry type and its payload. A source (sources.ts) names the types it
@@ -62,6 +63,24 @@ const ENTRIES = [
       fromStage: stageSummary.nullable().meta({ description: "The stage it left; null for the deal's first stage." }),
       stage: stageSummary,
       status: z.enum(["open", "won", "lost"]),
+    }),
+  ),
+  entry(
+    "meeting",
+    z.object({
+      title: z.string(),
+      startAt: z.string().meta({ format: "date-time", description: "When it starts (ISO 8601)." }),
+      endAt: z.string().meta({ format: "date-time", description: "When it ends (ISO 8601)." }),
+      timeZone: z.string(),
+      status: z.enum(MEETING_STATUSES),
+      organizerId: z.uuid(),
+      location: nullableText,
+      videoUrl: nullableText,
+      outcome: nullableText,
+      leadId: z.uuid().nullable(),
+      contactId: z.uuid().nullable(),
+      companyId: z.uuid().nullable(),
+      dealId: z.uuid().nullable(),
     }),
   ),
 ] as const;

@@ -145,5 +145,31 @@ const stageMovesSource: TimelineSource = {
   },
 };
 
+/** Meetings linked to the record, at their start: Meeting (organizationId, leadId|contactId|companyId|dealId, startAt, id). */
+const meetingsSource: TimelineSource = {
+  types: ["meeting"],
+  appliesTo: ["leads", "contacts", "companies", "deals"],
+  select(q) {
+    const { organizationId, resource, id } = q.record;
+    const column = raw(`"${LINK_OF[resource]}"`);
+    return Prisma.sql`SELECT m."startAt" AS "occurredAt", 'meeting'::text AS "type", m."id", m."createdById" AS "actorUserId",
+        NULL::uuid AS "actorApiKeyId", NULL::jsonb AS "via",
+        jsonb_build_object('title', m."title", 'startAt', m."startAt", 'endAt', m."endAt", 'timeZone', m."timeZone",
+          'status', m."status", 'organizerId', m."organizerId", 'location', m."location", 'videoUrl', m."videoUrl",
+          'outcome', m."outcome", 'leadId', m."leadId", 'contactId', m."contactId", 'companyId', m."companyId",
+          'dealId', m."dealId") AS "data"
+      FROM (
+        SELECT * FROM "Meeting" m WHERE m."organizationId" = ${organizationId}::uuid AND m.${column} = ${id}::uuid
+          AND m."deletedAt" IS NULL${q.after(`m."startAt"`, `'meeting'`, `m."id"`)}${q.newestFirst(`m."startAt"`, `'meeting'`, `m."id"`)}
+      ) m`;
+  },
+};
+
 /** Every source of the timeline; meetings and tickets (issue 11) add one registration each. */
-export const TIMELINE_SOURCES: readonly TimelineSource[] = [interactionsSource, auditSource, notesSource, stageMovesSource];
+export const TIMELINE_SOURCES: readonly TimelineSource[] = [
+  interactionsSource,
+  auditSource,
+  notesSource,
+  stageMovesSource,
+  meetingsSource,
+];
