@@ -213,7 +213,7 @@ describe("meetings: lifecycle", () => {
     });
     expect(logged[0]?.occurredAt.toISOString()).toBe(at(10));
     const { items } = await crm.owner.client.contacts.interactions.query({ id: contact.id });
-    expect(items.map((i) => i.kind)).toContain("meeting");
+    expect(items.find((i) => i.kind === "meeting")).toMatchObject({ meetingId: meeting.id });
     // And the meeting is on the contact's timeline, at its start.
     const timeline = await crm.owner.client.contacts.timeline.query({ id: contact.id, types: ["meeting"] });
     expect(timeline.items).toHaveLength(1);

@@ -38,6 +38,7 @@ const interactionFields = {
   contactId: link("Contact", "Contact"),
   companyId: link("Company", "Company"),
   dealId: link("Deal", "Deal"),
+  meetingId: fields.shown("id", z.uuid(), { description: "The meeting whose completion logged it; null otherwise." }),
 };
 
 export type CreateInteractionInput = CreateValues<typeof interactionFields>;
@@ -52,7 +53,7 @@ export const interactions = defineResource({
   table: "Interaction",
   model: recordModel<Interaction>((db) => db.interaction),
   fields: interactionFields,
-  serverOnly: ["searchText", "meetingId"],
+  serverOnly: ["searchText"],
   owner: { field: "authorId", filter: "author" },
   // The author had the interaction: it stays theirs when they leave (employees.terminate moves no interaction).
   reassignable: false,
