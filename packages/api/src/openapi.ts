@@ -43,6 +43,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Sales pipelines and their ordered stages (win probability, kind, rotting period); the default pipeline; stages at /pipeline-stages/{id}.",
   deals:
     "Deals: amounts per currency, pipeline stages with stage history, won/lost/reopen, rotting, the kanban board, forecast statistics, bulk tools, history.",
+  campaigns:
+    "Marketing campaigns: type, budget and cost, lifecycle (schedule, activate, pause, complete, cancel), members (leads and contacts, by ids or list filter) with their funnel steps, metrics (rates, cost per lead, ROI).",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };
