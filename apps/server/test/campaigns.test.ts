@@ -280,6 +280,98 @@ describe("campaigns: members", () => {
     expect(onlyContacts.items[0]).toMatchObject({ email: `a-${marker}@acme.test`, status: "targeted" });
   });
 
+  it("every list filter compiled to SQL selects the records the list shows (one organization, filter by filter)", async () => {
+    const user = await crm.server.signup("Filters");
+    const c = user.client;
+    const source = await c.campaigns.create.mutate({ name: "Source", type: "ads" });
+    const company = await c.companies.create.mutate({ name: "Zephyr Works" });
+    const leads = [
+      await c.leads.create.mutate({
+        firstName: "Ann",
+        lastName: "Alpha",
+        status: "contacted",
+        source: "event",
+        tags: ["a", "b"],
+        vertical: "Retail",
+        email: "ann@alpha.test",
+        assignedToId: user.userId,
+      }),
+      await c.leads.create.mutate({
+        firstName: "Bob",
+        lastName: "Beta",
+        status: "new",
+        tags: ["a"],
+        isActive: false,
+        sourceCampaignId: source.id,
+        nextFollowUpAt: "2020-01-01T00:00:00Z",
+      }),
+      await c.leads.create.mutate({ firstName: "Cy", lastName: "Gamma 50%_off", vertical: "retail", manualScore: 90 }),
+    ];
+    const contacts = [
+      await c.contacts.create.mutate({
+        firstName: "Dee",
+        email: "dee@zephyr.test",
+        status: "customer",
+        tags: ["vip"],
+        ownerId: user.userId,
+      }),
+      await c.contacts.create.mutate({ firstName: "Eve", phone: "+14155550123" }),
+    ];
+    await c.contacts.linkCompany.mutate({ id: contacts[1]?.id ?? "", companyId: company.id });
+    const leadFilters: Record<string, unknown>[] = [
+      {},
+      { status: ["contacted", "new"] },
+      { source: ["event"] },
+      { tags: ["a", "b"], tagsMatch: "all" },
+      { tags: ["b", "zzz"] },
+      { vertical: "RETAIL" },
+      { isActive: false },
+      { scoreMin: 80, scoreMax: 100 },
+      { hot: true },
+      { hot: false },
+      { assignedTo: "me" },
+      { assignedTo: "unassigned" },
+      { search: "gamma 50%_" },
+      { search: "50%x" },
+      { followUpDueBefore: "2021-01-01T00:00:00Z" },
+      { sourceCampaignId: [source.id] },
+      { createdFrom: "2000-01-01T00:00:00Z", createdTo: "2999-01-01T00:00:00Z" },
+      { updatedTo: "2000-01-01T00:00:00Z" },
+    ];
+    const contactFilters: Record<string, unknown>[] = [
+      {},
+      { companyId: company.id },
+      { hasEmail: true },
+      { hasPhone: false },
+      { status: ["customer"] },
+      { tags: ["vip"] },
+      { owner: "me" },
+      { search: "zephyr" }, // through the company's name (a related search)
+    ];
+    const sorted = (ids: (string | null)[]) => ids.filter((id): id is string => id !== null).sort();
+    // Filters that keep some records and leave out others: the comparison is not of empty or whole sets only.
+    let selective = 0;
+    for (const filter of leadFilters) {
+      const campaign = await c.campaigns.create.mutate({ name: "Check", type: "other" });
+      const listed = await c.leads.list.query({ ...filter, limit: 100 } as never);
+      const result = await c.campaigns.addMembers.mutate({ id: campaign.id, leadFilter: filter as never });
+      const members = await c.campaigns.members.query({ id: campaign.id, limit: 100 });
+      expect(sorted(members.items.map((m) => m.leadId)), JSON.stringify(filter)).toEqual(sorted(listed.items.map((l) => l.id)));
+      expect(result.added).toBe(listed.items.length);
+      if (listed.items.length > 0 && listed.items.length < leads.length) selective++;
+    }
+    for (const filter of contactFilters) {
+      const campaign = await c.campaigns.create.mutate({ name: "Check", type: "other" });
+      const listed = await c.contacts.list.query({ ...filter, limit: 100 } as never);
+      await c.campaigns.addMembers.mutate({ id: campaign.id, contactFilter: filter as never });
+      const members = await c.campaigns.members.query({ id: campaign.id, limit: 100 });
+      expect(sorted(members.items.map((m) => m.contactId)), JSON.stringify(filter)).toEqual(
+        sorted(listed.items.map((l) => l.id)),
+      );
+    }
+    expect(selective).toBeGreaterThanOrEqual(12);
+  });
+
   it("moves members through the funnel: each step keeps its first time, earlier missing steps get the same time, unsubscribed stays", async () => {
     const campaign = await newCampaign();
     const [l1, l2] = [await lead(), await lead()];
