@@ -420,6 +420,19 @@ describe("campaigns: members", () => {
     expect(foreign.message).toContain("leadIds");
   });
 
+  it("a contact merged into another hands over its memberships; a campaign both were in keeps the survivor's", async () => {
+    const [first, second] = [await newCampaign(), await newCampaign()];
+    const [survivor, merged] = [await contact(), await contact()];
+    await crm.owner.client.campaigns.addMembers.mutate({ id: first.id, contactIds: [survivor.id, merged.id] });
+    await crm.owner.client.campaigns.addMembers.mutate({ id: second.id, contactIds: [merged.id] });
+    await crm.owner.client.campaigns.setMemberStatus.mutate({ id: first.id, contactIds: [survivor.id], status: "opened" });
+    await crm.owner.client.contacts.merge.mutate({ primaryId: survivor.id, mergeIds: [merged.id] });
+    const inFirst = await crm.owner.client.campaigns.members.query({ id: first.id });
+    expect(inFirst.items.map((m) => [m.contactId, m.status])).toEqual([[survivor.id, "opened"]]);
+    const inSecond = await crm.owner.client.campaigns.members.query({ id: second.id });
+    expect(inSecond.items.map((m) => m.contactId)).toEqual([survivor.id]);
+  });
+
   it("shows on the timeline of the lead and the contact it targets", async () => {
     const campaign = await newCampaign({ name: `Spring launch ${unique()}` });
     const target = await lead();
