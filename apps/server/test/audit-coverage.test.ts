@@ -6,7 +6,7 @@ import {
   createFixtures,
   type Fixtures,
   generateInput,
-  preparationOf,
+  prepareRecord,
   procedures,
 } from "./support/procedures.ts";
 import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
@@ -61,12 +61,10 @@ describe("audit coverage", () => {
       if (info.idField) {
         const id = await fixtures.record(info.router, owner);
         // A procedure on records in a given state (restore: soft-deleted; reopen: closed) gets one, made by its router's own action.
-        const preparation = preparationOf(info);
-        if (preparation) {
-          const prepared = await generateInput(preparation, { values: { id }, reference: changing.reference });
-          expect((await callTrpc(owner.client, preparation, prepared)).code).toBe("OK");
-        }
-        Object.assign(values, addressing(info, [id]));
+        const prepared = await prepareRecord(info, id, changing.reference, async (preparation, input) => {
+          expect((await callTrpc(owner.client, preparation, input)).code).toBe("OK");
+        });
+        Object.assign(values, prepared, addressing(info, [id]));
         // A bulk patch row is what the resource's update takes: generated like it, for the same record.
         const update = procedures.find((p) => p.path === `${info.router}.update`);
         if (info.idField === "rows" && update) {

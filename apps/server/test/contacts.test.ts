@@ -382,6 +382,7 @@ describe("merge", () => {
       moved: [
         { reference: "company links", count: 2 },
         { reference: "contacts merged earlier", count: 0 },
+        { reference: "campaign memberships", count: 0 },
       ],
     });
     expect((await user.client.contacts.byId.query({ id: second.id })).deletedAt).toBeNull();

@@ -20,7 +20,7 @@ import {
   gateOf,
   generateInput,
   type ProcedureInfo,
-  preparationOf,
+  prepareRecord,
   procedures,
   uniqueSuffix,
 } from "./support/procedures.ts";
@@ -132,13 +132,11 @@ async function validCall(info: (typeof routed)[number]) {
   if (info.idField && !(info.idField in values)) {
     const id = await fixtures.record(info.router, owner);
     // A procedure on records in a given state (restore: soft-deleted; reopen: closed) gets one, made by its router's own action.
-    const preparation = preparationOf(info);
-    if (preparation) {
-      const prepared = await generateInput(preparation, { values: { id }, reference: fixtures.resolver(owner) });
-      expect((await callRest(server, owner.token(), preparation, prepared)).status).toBeLessThan(300);
-    }
+    const prepared = await prepareRecord(info, id, fixtures.resolver(owner), async (preparation, input) => {
+      expect((await callRest(server, owner.token(), preparation, input)).status).toBeLessThan(300);
+    });
     await aim.before?.(id);
-    Object.assign(values, addressing(info, [id]));
+    Object.assign(values, prepared, addressing(info, [id]));
   }
   const input = await generateInput(info, { values, reference: fixtures.resolver(caller) });
   return { caller, input };

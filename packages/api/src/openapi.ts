@@ -45,6 +45,8 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Deals: amounts per currency, pipeline stages with stage history, won/lost/reopen, rotting, the kanban board, forecast statistics, bulk tools, history.",
   meetings:
     "Meetings: start and end in an IANA time zone, organizer and attendees with responses, links to a lead, contact, company or deal; overlap checks (409), reschedule, cancel, complete (logs an interaction), free-busy, an .ics file.",
+  campaigns:
+    "Marketing campaigns: type, budget and cost, lifecycle (schedule, activate, pause, complete, cancel), members (leads and contacts, by ids or list filter) with their funnel steps, metrics (rates, cost per lead, ROI).",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };

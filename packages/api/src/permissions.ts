@@ -3,7 +3,16 @@
  * of them. Record resources follow `<resource>:<verb>`; the other permissions guard the
  * organization itself.
  */
-export const RECORD_RESOURCES = ["leads", "contacts", "companies", "pipelines", "deals", "interactions", "meetings"] as const;
+export const RECORD_RESOURCES = [
+  "leads",
+  "contacts",
+  "companies",
+  "pipelines",
+  "deals",
+  "interactions",
+  "meetings",
+  "campaigns",
+] as const;
 export type RecordResource = (typeof RECORD_RESOURCES)[number];
 
 export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;

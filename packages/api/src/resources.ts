@@ -2,6 +2,8 @@ import { exportableOf, importableOf } from "./kit/files.ts";
 import type { AnyResource } from "./kit/resource.ts";
 import type { Permission } from "./permissions.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
+import { campaignsRouter } from "./routers/campaigns/router.ts";
+import { campaigns } from "./routers/campaigns/schemas.ts";
 import { companiesRouter } from "./routers/companies/router.ts";
 import { companies } from "./routers/companies/schemas.ts";
 import { customersRouter, vendorsRouter } from "./routers/companies/shortcuts.ts";
@@ -38,10 +40,20 @@ export const RESOURCE_ROUTERS = {
   deals: dealsRouter,
   interactions: interactionsRouter,
   meetings: meetingsRouter,
+  campaigns: campaignsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions, meetings];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [
+  leads,
+  contacts,
+  companies,
+  pipelines,
+  deals,
+  interactions,
+  meetings,
+  campaigns,
+];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI
@@ -60,6 +72,8 @@ export const RESOURCES = {
   },
   // Every row a new deal; pipeline and stage by name.
   deals: { label: "deals", import: dealImport, export: dealExport },
+  // Every row a new campaign (in draft: the lifecycle is not imported).
+  campaigns: { label: "campaigns", import: importableOf(campaigns), export: exportableOf(campaigns) },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

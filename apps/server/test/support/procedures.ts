@@ -196,6 +196,36 @@ export function preparationOf(info: ProcedureInfo): ProcedureInfo | undefined {
   return preparation;
 }
 
+/**
+ * Every preparation `info` needs, in the order to run them: a preparation's own first (pause needs
+ * an active campaign, made by activate, which needs a scheduled one, made by schedule).
+ */
+export function preparationsOf(info: ProcedureInfo): ProcedureInfo[] {
+  const preparation = preparationOf(info);
+  return preparation ? [...preparationsOf(preparation), preparation] : [];
+}
+
+/**
+ * Runs the preparations of `info` on the record `id` through `call`, and answers the values of
+ * their inputs that `info` takes too (the leads an addMembers added are those removeMembers removes).
+ */
+export async function prepareRecord(
+  info: ProcedureInfo,
+  id: string,
+  reference: ReferenceResolver,
+  call: (preparation: ProcedureInfo, input: Record<string, unknown> | undefined) => Promise<void>,
+): Promise<Record<string, unknown>> {
+  const carried: Record<string, unknown> = {};
+  for (const preparation of preparationsOf(info)) {
+    const input = await generateInput(preparation, { values: { id }, reference });
+    await call(preparation, input);
+    for (const [key, value] of Object.entries(input ?? {})) {
+      if (key !== "id" && info.schema?.properties?.[key]) carried[key] = value;
+    }
+  }
+  return carried;
+}
+
 /** The input fields that point `info` at records of its router: `{ id }`, `{ ids }` or `{ <router>: [{ id }] }`. */
 export function addressing(info: ProcedureInfo, ids: string[]): Record<string, unknown> {
   if (info.idField === "ids") return { ids };

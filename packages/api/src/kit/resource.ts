@@ -7,6 +7,7 @@ import { idSchema, text, timestamp } from "../lib/schemas.ts";
 import type { RecordResource } from "../permissions.ts";
 import type { OrgContext } from "../trpc.ts";
 import type { AnyField, FieldTable } from "./fields.ts";
+import type { SqlRelation } from "./where-sql.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -335,6 +336,8 @@ export interface ResourceDeclaration<
   filters?: ExtraFilters;
   /** Bulk tools take at most this many ids or rows (1000 unless said). */
   bulkLimit?: number;
+  /** The relations `hooks.where` names (`companies: { some: ... }`), so its filters also compile to SQL (see where-sql.ts). */
+  sqlRelations?: Record<string, SqlRelation>;
   hooks?: ResourceHooks<Row, unknown, unknown, Prepared, z.output<z.ZodObject<ExtraFilters>>>;
 }
 
@@ -470,6 +473,7 @@ export interface AnyResource {
   rules?(values: Record<string, unknown>): { path: string[]; message: string }[];
   search?: SearchDeclaration<string>;
   bulkLimit?: number;
+  sqlRelations?: Record<string, SqlRelation>;
   hooks?: ResourceHooks<RecordRow, unknown, unknown, unknown, Record<string, unknown>>;
   sorts: Record<string, Omit<SortSpec, "order">>;
   schemas: {

@@ -32,6 +32,9 @@ const changesData = z.object({
   changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
 });
 
+/** A step's time inside a payload (jsonb): ISO 8601 text. */
+const stepTime = z.string().nullable().meta({ format: "date-time" });
+
 const stageSummary = z.object({ id: z.uuid(), name: z.string() });
 
 const viaOutput = z
@@ -82,6 +85,23 @@ const ENTRIES = [
       companyId: z.uuid().nullable(),
       dealId: z.uuid().nullable(),
     }),
+  ),
+  entry(
+    "campaignMembership",
+    z
+      .object({
+        campaignId: z.uuid(),
+        campaignName: z.string(),
+        campaignType: z.string(),
+        status: z.string().meta({ description: "The member's furthest step (or unsubscribed)." }),
+        sentAt: stepTime,
+        openedAt: stepTime,
+        clickedAt: stepTime,
+        respondedAt: stepTime,
+        convertedAt: stepTime,
+        unsubscribedAt: stepTime,
+      })
+      .meta({ description: "Targeted by a campaign (occurredAt), and how far it has come since." }),
   ),
 ] as const;
 

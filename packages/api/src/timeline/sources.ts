@@ -165,6 +165,27 @@ const meetingsSource: TimelineSource = {
   },
 };
 
+/** A lead's or contact's memberships of campaigns, at the time it was targeted: CampaignMember (organizationId, leadId|contactId, targetedAt, id). */
+const campaignMembershipsSource: TimelineSource = {
+  types: ["campaignMembership"],
+  appliesTo: ["leads", "contacts"],
+  select(q) {
+    const { organizationId, id, resource } = q.record;
+    const column = raw(resource === "leads" ? `m."leadId"` : `m."contactId"`);
+    const time = (step: string) => raw(`to_jsonb(m."${step}At")`);
+    return Prisma.sql`SELECT m."targetedAt" AS "occurredAt", 'campaignMembership'::text AS "type", m."id", m."createdById" AS "actorUserId",
+        NULL::uuid AS "actorApiKeyId", NULL::jsonb AS "via",
+        jsonb_build_object('campaignId', c."id", 'campaignName', c."name", 'campaignType', c."type", 'status', m."status",
+          'sentAt', ${time("sent")}, 'openedAt', ${time("opened")}, 'clickedAt', ${time("clicked")},
+          'respondedAt', ${time("responded")}, 'convertedAt', ${time("converted")}, 'unsubscribedAt', ${time("unsubscribed")}) AS "data"
+      FROM (
+        SELECT * FROM "CampaignMember" m WHERE m."organizationId" = ${organizationId}::uuid AND ${column} = ${id}::uuid
+          ${q.after(`m."targetedAt"`, `'campaignMembership'`, `m."id"`)}${q.newestFirst(`m."targetedAt"`, `'campaignMembership'`, `m."id"`)}
+      ) m
+      JOIN "Campaign" c ON c."organizationId" = m."organizationId" AND c."id" = m."campaignId"`;
+  },
+};
+
 /** Every source of the timeline; meetings and tickets (issue 11) add one registration each. */
 export const TIMELINE_SOURCES: readonly TimelineSource[] = [
   interactionsSource,
@@ -172,4 +193,5 @@ export const TIMELINE_SOURCES: readonly TimelineSource[] = [
   notesSource,
   stageMovesSource,
   meetingsSource,
+  campaignMembershipsSource,
 ];

@@ -11,6 +11,8 @@ import { contacts } from "./schemas.ts";
 export const CONTACT_REFERENCES: readonly MergeReference[] = [
   { label: "company links", table: "ContactCompany", column: "contactId", linkKeys: ["companyId"] },
   { label: "contacts merged earlier", table: "Contact", column: "mergedIntoId" },
+  // A campaign both were in keeps the survivor's membership (its steps).
+  { label: "campaign memberships", table: "CampaignMember", column: "contactId", linkKeys: ["campaignId"] },
 ];
 
 /**

@@ -108,6 +108,7 @@ export const contacts = defineResource({
   filters: {
     companyId: idSchema.optional().meta({ description: "Contacts of this company: its primary company, or linked to it." }),
   },
+  sqlRelations: { companies: { table: "ContactCompany", foreignKey: "contactId" } },
   hooks: {
     newRow: (_ctx, input) => newContactRow(input as CreateContactInput),
     afterCreate: (tx, ctx, rows) => linkPrimaryCompanies(tx, ctx, rows as Contact[]),

@@ -80,6 +80,11 @@ const dealFields = {
   closedAt: fields.shown("date", timestamp, { description: "When the deal was won or lost; null while open." }),
   lostReason: fields.shown("text", z.string(), { description: "Why the deal was lost (mark-lost)." }),
   sourceLeadId: fields.id({ description: "The lead the deal came from.", references: { table: "Lead", label: "Lead" } }),
+  sourceCampaignId: fields.id({
+    filter: "in",
+    description: "The campaign the deal came from (its metrics count the deal).",
+    references: { table: "Campaign", label: "Campaign" },
+  }),
   tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
   stageEnteredAt: fields.shown("date", timestamp, { nullable: false, description: "When the deal entered its current stage." }),
   rotsAt: fields.shown("date", timestamp, {

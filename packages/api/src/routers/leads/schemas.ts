@@ -147,6 +147,11 @@ const leadFields = {
   convertedContactId: fields.shown("id", z.uuid(), { description: "The contact the lead was converted into." }),
   convertedCompanyId: fields.shown("id", z.uuid(), { description: "The company the lead was converted into or linked to." }),
   convertedDealId: fields.shown("id", z.uuid(), { description: "The deal created by the conversion, if any." }),
+  sourceCampaignId: fields.id({
+    filter: "in",
+    description: "The campaign the lead came from (its metrics count the lead).",
+    references: { table: "Campaign", label: "Campaign" },
+  }),
 };
 
 export const leads = defineResource({
