@@ -43,6 +43,10 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Sales pipelines and their ordered stages (win probability, kind, rotting period); the default pipeline; stages at /pipeline-stages/{id}.",
   deals:
     "Deals: amounts per currency, pipeline stages with stage history, won/lost/reopen, rotting, the kanban board, forecast statistics, bulk tools, history.",
+  slaPolicies:
+    "SLA policies at /sla-policies: first-response and resolution targets per priority, in calendar or business hours (a weekly schedule in a time zone); the default policy new tickets take.",
+  tickets:
+    "Support tickets T-<n>: workflow of statuses, assignment, a thread of public replies and internal notes, SLA due instants and breach state (breached and atRisk filters), statistics, bulk tools, history.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };

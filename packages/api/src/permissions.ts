@@ -3,7 +3,16 @@
  * of them. Record resources follow `<resource>:<verb>`; the other permissions guard the
  * organization itself.
  */
-export const RECORD_RESOURCES = ["leads", "contacts", "companies", "pipelines", "deals", "interactions"] as const;
+export const RECORD_RESOURCES = [
+  "leads",
+  "contacts",
+  "companies",
+  "pipelines",
+  "deals",
+  "interactions",
+  "slaPolicies",
+  "tickets",
+] as const;
 export type RecordResource = (typeof RECORD_RESOURCES)[number];
 
 export const RECORD_VERBS = ["read", "write", "delete", "assign", "import", "export", "purge"] as const;
@@ -27,7 +36,7 @@ export type Permission = RecordPermission | OrganizationPermission;
  * Resources that configure the organization rather than hold its records (pipelines): every role
  * reading records reads them, but their other verbs come only with the grants that administer.
  */
-export const CONFIGURATION_RESOURCES: readonly RecordResource[] = ["pipelines"];
+export const CONFIGURATION_RESOURCES: readonly RecordResource[] = ["pipelines", "slaPolicies"];
 
 function recordPermissions(verbs: readonly RecordVerb[], configuration = true): RecordPermission[] {
   return RECORD_RESOURCES.flatMap((resource) =>

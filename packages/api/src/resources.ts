@@ -18,6 +18,10 @@ import { leadsRouter } from "./routers/leads/router.ts";
 import { leads } from "./routers/leads/schemas.ts";
 import { pipelinesRouter } from "./routers/pipelines/router.ts";
 import { pipelines } from "./routers/pipelines/schemas.ts";
+import { slaPoliciesRouter } from "./routers/sla-policies/router.ts";
+import { slaPolicies } from "./routers/sla-policies/schemas.ts";
+import { ticketsRouter } from "./routers/tickets/router.ts";
+import { tickets } from "./routers/tickets/schemas.ts";
 
 /**
  * The composition file: the only module that knows every record resource. The app router takes
@@ -35,10 +39,21 @@ export const RESOURCE_ROUTERS = {
   pipelines: pipelinesRouter,
   deals: dealsRouter,
   interactions: interactionsRouter,
+  slaPolicies: slaPoliciesRouter,
+  tickets: ticketsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
-export const RECORD_DECLARATIONS: readonly AnyResource[] = [leads, contacts, companies, pipelines, deals, interactions];
+export const RECORD_DECLARATIONS: readonly AnyResource[] = [
+  leads,
+  contacts,
+  companies,
+  pipelines,
+  deals,
+  interactions,
+  slaPolicies,
+  tickets,
+];
 
 /**
  * Every importable and exportable resource, by router key. The file routes, their OpenAPI

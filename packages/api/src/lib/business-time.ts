@@ -31,12 +31,10 @@ const minutesOf = (time: string) => {
 function openIntervals(day: Temporal.PlainDate, clock: BusinessClock & { schedule: WeeklySchedule }): [number, number][] {
   const spans = clock.schedule[WEEKDAYS[day.dayOfWeek - 1] as Weekday] ?? [];
   const at = (minutes: number) =>
-    day
-      .add({ days: Math.floor(minutes / 1440) })
-      .toZonedDateTime({
-        timeZone: clock.timeZone,
-        plainTime: Temporal.PlainTime.from({ minute: minutes % 60, hour: Math.floor((minutes % 1440) / 60) }),
-      }).epochMilliseconds;
+    day.add({ days: Math.floor(minutes / 1440) }).toZonedDateTime({
+      timeZone: clock.timeZone,
+      plainTime: Temporal.PlainTime.from({ minute: minutes % 60, hour: Math.floor((minutes % 1440) / 60) }),
+    }).epochMilliseconds;
   return spans
     .map(([open, close]) => [at(minutesOf(open)), at(minutesOf(close))] as [number, number])
     .filter(([open, close]) => close > open)

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { actorOutput } from "../kit/actor.ts";
 import { timestamp } from "../lib/schemas.ts";
 import { INTERACTION_DIRECTIONS, INTERACTION_KINDS } from "../routers/interactions/schemas.ts";
+import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from "../routers/tickets/values.ts";
 
 /**
  * Each timeline entry type and its payload. A source (sources.ts) names the types it
@@ -62,6 +63,20 @@ const ENTRIES = [
       fromStage: stageSummary.nullable().meta({ description: "The stage it left; null for the deal's first stage." }),
       stage: stageSummary,
       status: z.enum(["open", "won", "lost"]),
+    }),
+  ),
+  entry(
+    "ticket",
+    z.object({
+      number: z.number().int(),
+      displayNumber: z.string().meta({ description: "T-<number>" }),
+      subject: z.string(),
+      status: z.enum(TICKET_STATUSES),
+      priority: z.enum(TICKET_PRIORITIES),
+      channel: z.enum(TICKET_CHANNELS).nullable(),
+      assigneeId: z.uuid().nullable(),
+      contactId: z.uuid().nullable(),
+      companyId: z.uuid().nullable(),
     }),
   ),
 ] as const;

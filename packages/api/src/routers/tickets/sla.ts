@@ -1,4 +1,5 @@
 import { addBusinessSeconds, type BusinessClock, businessSecondsBetween, type WeeklySchedule } from "../../lib/business-time.ts";
+import { TICKET_PRIORITIES } from "./values.ts";
 
 /**
  * A ticket's SLA clock, pure: the due and at-risk instants from the policy's targets and the time
@@ -7,7 +8,7 @@ import { addBusinessSeconds, type BusinessClock, businessSecondsBetween, type We
  * resolved and closed stop it until a reopen); stopped, the state is judged at `slaPausedAt`.
  */
 
-export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
+export { TICKET_PRIORITIES };
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 
 export type SlaTargets = Record<TicketPriority, { firstResponseMinutes: number; resolutionMinutes: number }>;
