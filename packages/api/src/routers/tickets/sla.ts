@@ -56,7 +56,7 @@ function instantOf(ticket: SlaTicket, clock: BusinessClock, target: number, at: 
   if (remaining >= 0) return addBusinessSeconds(from, remaining, clock);
   // Used up: as if the pauses had come first (an instant in the past either way).
   const past = addBusinessSeconds(ticket.createdAt, target + ticket.slaPausedSeconds, clock);
-  return past < from ? past : from;
+  return new Date(Math.min(past.getTime(), from.getTime()));
 }
 
 /** The due and at-risk columns of a ticket under `policy` as of `at` (all null without a policy). */
