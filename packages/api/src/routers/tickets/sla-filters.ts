@@ -1,4 +1,7 @@
+import type { Prisma } from "@crm/db";
 import type { OrgContext } from "../../trpc.ts";
+
+type Where = Prisma.TicketWhereInput;
 
 /**
  * The `breached` and `at_risk` list filters as conditions on the absolute due and at-risk
@@ -11,7 +14,7 @@ import type { OrgContext } from "../../trpc.ts";
 type Column = "firstResponseDueAt" | "firstResponseAtRiskAt" | "resolutionDueAt" | "resolutionAtRiskAt";
 
 /** The instant in `column` has come: by now while the clock runs, by the pause while it is stopped. */
-function reached(ctx: OrgContext, column: Column, now: Date) {
+function reached(ctx: OrgContext, column: Column, now: Date): Where {
   const pausedAt = ctx.db.ticket.fields.slaPausedAt;
   return {
     OR: [
@@ -21,7 +24,7 @@ function reached(ctx: OrgContext, column: Column, now: Date) {
   };
 }
 
-function metricBreached(ctx: OrgContext, metAt: "firstResponseAt" | "resolvedAt", due: Column, now: Date) {
+function metricBreached(ctx: OrgContext, metAt: "firstResponseAt" | "resolvedAt", due: Column, now: Date): Where {
   const dueAt = ctx.db.ticket.fields[due];
   return {
     OR: [
@@ -31,7 +34,7 @@ function metricBreached(ctx: OrgContext, metAt: "firstResponseAt" | "resolvedAt"
   };
 }
 
-export function breachedCondition(ctx: OrgContext, now: Date) {
+export function breachedCondition(ctx: OrgContext, now: Date): Where {
   return {
     OR: [
       metricBreached(ctx, "firstResponseAt", "firstResponseDueAt", now),
@@ -40,10 +43,10 @@ export function breachedCondition(ctx: OrgContext, now: Date) {
   };
 }
 
-export const notBreachedCondition = (ctx: OrgContext, now: Date) => ({ NOT: breachedCondition(ctx, now) });
+export const notBreachedCondition = (ctx: OrgContext, now: Date): Where => ({ NOT: breachedCondition(ctx, now) });
 
 /** At risk: a metric not met yet whose at-risk instant has come, and no breach. */
-export function atRiskCondition(ctx: OrgContext, now: Date) {
+export function atRiskCondition(ctx: OrgContext, now: Date): Where {
   return {
     AND: [
       notBreachedCondition(ctx, now),
