@@ -59,6 +59,8 @@ describe("ticket numbers", () => {
     });
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ number: 1003, displayNumber: "T-1003", channel: "email" });
+    const byNumber = await crm.server.rest("GET", "/tickets?numberMin=1002&numberMax=1002", { token: org.token() });
+    expect(byNumber.body.items.map((ticket: { id: string }) => ticket.id)).toEqual([second.id]);
   });
 
   it("concurrent creates get distinct consecutive numbers", async () => {

@@ -20,7 +20,8 @@ const ticketFields = {
   number: fields.shown("integer", z.number().int(), {
     nullable: false,
     sort: true,
-    description: "Sequential per organization; shown as displayNumber (T-1042).",
+    filter: "range",
+    description: "Sequential per organization; shown as displayNumber (T-1042). Lists filter it by numberMin and numberMax.",
   }),
   subject: fields.text(300, { required: true }),
   description: fields.longText(20_000),
