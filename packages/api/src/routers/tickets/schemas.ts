@@ -17,7 +17,8 @@ export type { TicketStatus };
 const seconds = (description: string) => fields.shown("integer", z.number().int(), { description });
 
 const ticketFields = {
-  number: fields.shown("integer", z.number().int(), {
+  // Bounded as the int4 column is: the range filter takes its bounds from this schema.
+  number: fields.shown("integer", z.number().int().min(1).max(2_147_483_647), {
     nullable: false,
     sort: true,
     filter: "range",
