@@ -214,6 +214,11 @@ describe("terminating an employee", () => {
     const deletedContact = await leaver.client.contacts.create.mutate({ firstName: "Gone", ownerId: leaver.userId });
     await owner.client.contacts.delete.mutate({ id: deletedContact.id });
     const company = await leaver.client.companies.create.mutate({ name: "Leaver Ltd", ownerId: leaver.userId });
+    const openTicket = await leaver.client.tickets.create.mutate({ subject: "Open", assigneeId: leaver.userId });
+    const waitingTicket = await leaver.client.tickets.create.mutate({ subject: "Waiting", assigneeId: leaver.userId });
+    await leaver.client.tickets.setStatus.mutate({ id: waitingTicket.id, status: "pending" });
+    const resolvedTicket = await leaver.client.tickets.create.mutate({ subject: "Done", assigneeId: leaver.userId });
+    await leaver.client.tickets.resolve.mutate({ id: resolvedTicket.id });
     expect((await leaver.client.auth.me.query()).activeOrganization.id).toBe(owner.orgId);
 
     const result = await server.rest("POST", `/employees/${leaver.userId}/terminate`, {
@@ -221,7 +226,7 @@ describe("terminating an employee", () => {
       body: { reassignTo: heir.userId },
     });
     expect(result.status).toBe(200);
-    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1, deals: 0 });
+    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1, deals: 0, tickets: 2 });
     expect(result.body.employee).toMatchObject({
       id: leaver.userId,
       employmentStatus: "terminated",
@@ -245,6 +250,13 @@ describe("terminating an employee", () => {
     expect((await owner.client.contacts.byId.query({ id: contact.id })).ownerId).toBe(heir.userId);
     expect((await owner.client.contacts.byId.query({ id: deletedContact.id, includeDeleted: true })).ownerId).toBe(leaver.userId);
     expect((await owner.client.companies.byId.query({ id: company.id })).ownerId).toBe(heir.userId);
+    const ticketAssignees = await Promise.all(
+      [openTicket, waitingTicket, resolvedTicket].map(
+        async ({ id }) => (await owner.client.tickets.byId.query({ id })).assigneeId,
+      ),
+    );
+    // A resolved ticket stays with whoever resolved it.
+    expect(ticketAssignees).toEqual([heir.userId, heir.userId, leaver.userId]);
 
     const reassigned = await auditOf(owner.orgId, "reassign");
     expect(reassigned.map((entry) => [entry.entityType, entry.entityId]).sort()).toEqual(
@@ -253,6 +265,8 @@ describe("terminating an employee", () => {
         ["lead", open2.id],
         ["contact", contact.id],
         ["company", company.id],
+        ["ticket", openTicket.id],
+        ["ticket", waitingTicket.id],
       ].sort(),
     );
     const leadEntry = reassigned.find((entry) => entry.entityId === open1.id);
@@ -286,7 +300,7 @@ describe("terminating an employee", () => {
     const [leaver] = members as [TestUser];
     const lead = await leaver.client.leads.create.mutate({ firstName: "Mine", assignedToId: leaver.userId });
     const result = await owner.client.employees.terminate.mutate({ id: leaver.userId });
-    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0, deals: 0 });
+    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0, deals: 0, tickets: 0 });
     expect((await owner.client.leads.byId.query({ id: lead.id })).assignedToId).toBe(leaver.userId);
   });
 

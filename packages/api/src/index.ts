@@ -23,6 +23,7 @@ export { importErrorsCsv, queueImport, type StoredUpload } from "./imports/jobs.
 export { type ImportOptions, type ImportOptionsInput, importOptionsInput } from "./imports/options.ts";
 export type { DuplicateKey, ImportableResource, ImportOwnerColumn, PlannedUpdate } from "./imports/record-writer.ts";
 export { DEFAULT_IMPORT_SETTINGS, ImportRunner, type ImportRunnerSettings } from "./imports/runner.ts";
+export { addBusinessSeconds, type BusinessClock, businessSecondsBetween } from "./lib/business-time.ts";
 export { heapGrowthLimit } from "./lib/heap-growth.ts";
 export { assertStorableText } from "./lib/storable-text.ts";
 export { API_TITLE, openApiDocument } from "./openapi.ts";

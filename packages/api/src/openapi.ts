@@ -47,6 +47,10 @@ const TAGS: Record<keyof typeof appRouter._def.record, string> = {
     "Meetings: start and end in an IANA time zone, organizer and attendees with responses, links to a lead, contact, company or deal; overlap checks (409), reschedule, cancel, complete (logs an interaction), free-busy, an .ics file.",
   campaigns:
     "Marketing campaigns: type, budget and cost, lifecycle (schedule, activate, pause, complete, cancel), members (leads and contacts, by ids or list filter) with their funnel steps, metrics (rates, cost per lead, ROI).",
+  slaPolicies:
+    "SLA policies at /sla-policies: first-response and resolution targets per priority, in calendar or business hours (a weekly schedule in a time zone); the default policy new tickets take.",
+  tickets:
+    "Support tickets T-<n>: workflow of statuses, assignment, a thread of public replies and internal notes, SLA due instants and breach state (breached and atRisk filters), statistics, bulk tools, history.",
   imports:
     "Import jobs started by uploading a file to /{resource}/import (such as /leads/import): progress, results and refused rows.",
 };

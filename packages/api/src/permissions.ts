@@ -12,6 +12,8 @@ export const RECORD_RESOURCES = [
   "interactions",
   "meetings",
   "campaigns",
+  "slaPolicies",
+  "tickets",
 ] as const;
 export type RecordResource = (typeof RECORD_RESOURCES)[number];
 
@@ -36,7 +38,7 @@ export type Permission = RecordPermission | OrganizationPermission;
  * Resources that configure the organization rather than hold its records (pipelines): every role
  * reading records reads them, but their other verbs come only with the grants that administer.
  */
-export const CONFIGURATION_RESOURCES: readonly RecordResource[] = ["pipelines"];
+export const CONFIGURATION_RESOURCES: readonly RecordResource[] = ["pipelines", "slaPolicies"];
 
 function recordPermissions(verbs: readonly RecordVerb[], configuration = true): RecordPermission[] {
   return RECORD_RESOURCES.flatMap((resource) =>

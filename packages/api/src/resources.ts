@@ -22,6 +22,10 @@ import { meetingsRouter } from "./routers/meetings/router.ts";
 import { meetings } from "./routers/meetings/schemas.ts";
 import { pipelinesRouter } from "./routers/pipelines/router.ts";
 import { pipelines } from "./routers/pipelines/schemas.ts";
+import { slaPoliciesRouter } from "./routers/sla-policies/router.ts";
+import { slaPolicies } from "./routers/sla-policies/schemas.ts";
+import { ticketsRouter } from "./routers/tickets/router.ts";
+import { tickets } from "./routers/tickets/schemas.ts";
 
 /**
  * The composition file: the only module that knows every record resource. The app router takes
@@ -41,6 +45,8 @@ export const RESOURCE_ROUTERS = {
   interactions: interactionsRouter,
   meetings: meetingsRouter,
   campaigns: campaignsRouter,
+  slaPolicies: slaPoliciesRouter,
+  tickets: ticketsRouter,
 };
 
 /** Every record resource declared with the kit (the tests that enumerate the registry read them). */
@@ -53,6 +59,8 @@ export const RECORD_DECLARATIONS: readonly AnyResource[] = [
   interactions,
   meetings,
   campaigns,
+  slaPolicies,
+  tickets,
 ];
 
 /**

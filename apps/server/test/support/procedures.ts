@@ -617,6 +617,7 @@ export function createFixtures(server: TestServer): Fixtures {
       case "userId":
       case "managerId":
       case "reassignTo":
+      case "assigneeId":
         return caller.userId;
       case "organizationId":
         return caller.orgId;

@@ -217,7 +217,9 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },
     });
   }
-  const created = toCreate.length ? await resource.model(tx).createManyAndReturn({ data: toCreate.map((row) => row.data) }) : [];
+  const data = toCreate.map((row) => row.data);
+  const completed = data.length && resource.hooks?.completeRows ? await resource.hooks.completeRows(tx, ctx, data) : data;
+  const created = completed.length ? await resource.model(tx).createManyAndReturn({ data: completed }) : [];
   if (created.length) await resource.hooks?.afterCreate?.(tx, ctx, created);
   created.forEach((row, position) => {
     results.push({ index: (toCreate[position] as { index: number }).index, status: "created", id: row.id });

@@ -236,6 +236,12 @@ export const fields = {
   /** An IANA time zone name ("Europe/Berlin"). */
   timeZone: <const O extends FieldOptions = NoOptions>(options: O = {} as O) =>
     field("text", timeZoneSchema, z.string(), options),
+  /** A value of the resource's own schemas (a structured JSON value, a code only it knows); `kind` says how files and filters type it. */
+  value: <In extends z.ZodType, Out extends z.ZodType, const O extends FieldOptions = NoOptions>(
+    kind: ValueKind,
+    schemas: { input: In; output: Out },
+    options: O = {} as O,
+  ) => field(kind, schemas.input, schemas.output, options),
   /** A value only the server writes and shows as `output`. */
   shown: <Out extends z.ZodType, const O extends FieldOptions = NoOptions>(kind: ValueKind, output: Out, options: O = {} as O) =>
     field(kind, output, output, { ...options, serverOwned: true }) as unknown as Field<

@@ -180,7 +180,8 @@ export async function createRecord<Row extends RecordRow>(
   if (resource.owner) await checkOwner(tx, ctx, resource, input[resource.owner.field]);
   await checkReferences(tx, ctx, resource, input);
   await checkUnique(tx, ctx, resource, input);
-  const columns = resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input);
+  const built = resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input);
+  const [columns] = resource.hooks?.completeRows ? await resource.hooks.completeRows(tx, ctx, [built]) : [built];
   const row = (await guardUnique(resource, input, () =>
     resource.model(tx).create({
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },

@@ -271,6 +271,12 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
   /** The columns of a new row from validated create input (derived columns included). */
   newRow?(ctx: OrgContext, input: Create): Record<string, unknown>;
   /**
+   * The new rows of one write (one, or a bulk create's valid ones) completed from the database
+   * just before they are inserted, in the write's transaction: what is drawn once per row, such
+   * as a sequential number, so rows refused earlier draw nothing.
+   */
+  completeRows?(tx: Tx, ctx: OrgContext, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]>;
+  /**
    * The changes a patch makes, as columns (virtual inputs resolved). Defaults to the patch's own
    * fields; `before` is the locked row.
    */
@@ -300,6 +306,8 @@ export interface ResourceDeclaration<
 > {
   /** Router key, REST base path (`/leads`), permission prefix (`leads:read`). */
   key: Key;
+  /** The REST base path when it is not `/<key>` (`/sla-policies` for slaPolicies). */
+  basePath?: `/${string}`;
   /** `lead`: the audit entity type, and how messages name one record. */
   singular: string;
   /** `Lead`: `Lead not found`. */
@@ -448,7 +456,7 @@ export function defineResource<
     model: model as unknown as AnyResource["model"],
     hooks: hooks as AnyResource["hooks"],
     /** `GET /leads`: the REST base path. */
-    basePath: `/${declaration.key}` as `/${Key}`,
+    basePath: (declaration.basePath ?? `/${declaration.key}`) as `/${string}`,
     sorts: sorts as Record<SortKey, Omit<SortSpec, "order">>,
     schemas: { create, patchShape, update, output, filterShape, filters, list },
   };

@@ -3,6 +3,7 @@ import { actorOutput } from "../kit/actor.ts";
 import { timestamp } from "../lib/schemas.ts";
 import { INTERACTION_DIRECTIONS, INTERACTION_KINDS } from "../routers/interactions/schemas.ts";
 import { MEETING_STATUSES } from "../routers/meetings/schemas.ts";
+import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from "../routers/tickets/values.ts";
 
 /**
  * Each timeline entry type and its payload. A source (sources.ts) names the types it
@@ -102,6 +103,20 @@ const ENTRIES = [
         unsubscribedAt: stepTime,
       })
       .meta({ description: "Targeted by a campaign (occurredAt), and how far it has come since." }),
+  ),
+  entry(
+    "ticket",
+    z.object({
+      number: z.number().int(),
+      displayNumber: z.string().meta({ description: "T-<number>" }),
+      subject: z.string(),
+      status: z.enum(TICKET_STATUSES),
+      priority: z.enum(TICKET_PRIORITIES),
+      channel: z.enum(TICKET_CHANNELS).nullable(),
+      assigneeId: z.uuid().nullable(),
+      contactId: z.uuid().nullable(),
+      companyId: z.uuid().nullable(),
+    }),
   ),
 ] as const;
 

@@ -186,6 +186,24 @@ const campaignMembershipsSource: TimelineSource = {
   },
 };
 
+/** Tickets opened for a contact or a company, when they were opened: Ticket (organizationId, contactId|companyId, createdAt, id). */
+const ticketsSource: TimelineSource = {
+  types: ["ticket"],
+  appliesTo: ["contacts", "companies"],
+  select(q) {
+    const { organizationId, resource, id } = q.record;
+    const column = resource === "contacts" ? "contactId" : "companyId";
+    return Prisma.sql`SELECT t."createdAt" AS "occurredAt", 'ticket'::text AS "type", t."id", t."createdById" AS "actorUserId",
+        NULL::uuid AS "actorApiKeyId", NULL::jsonb AS "via",
+        jsonb_build_object('number', t."number", 'displayNumber', 'T-' || t."number", 'subject', t."subject", 'status', t."status",
+          'priority', t."priority", 'channel', t."channel", 'assigneeId', t."assigneeId", 'contactId', t."contactId",
+          'companyId', t."companyId") AS "data"
+      FROM "Ticket" t
+      WHERE t."organizationId" = ${organizationId}::uuid AND t.${raw(`"${column}"`)} = ${id}::uuid AND t."deletedAt" IS NULL
+        ${q.after(`t."createdAt"`, `'ticket'`, `t."id"`)}${q.newestFirst(`t."createdAt"`, `'ticket'`, `t."id"`)}`;
+  },
+};
+
 /** Every source of the timeline; meetings and tickets (issue 11) add one registration each. */
 export const TIMELINE_SOURCES: readonly TimelineSource[] = [
   interactionsSource,
@@ -194,4 +212,5 @@ export const TIMELINE_SOURCES: readonly TimelineSource[] = [
   stageMovesSource,
   meetingsSource,
   campaignMembershipsSource,
+  ticketsSource,
 ];
