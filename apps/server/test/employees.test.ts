@@ -219,6 +219,9 @@ describe("terminating an employee", () => {
     await leaver.client.tickets.setStatus.mutate({ id: waitingTicket.id, status: "pending" });
     const resolvedTicket = await leaver.client.tickets.create.mutate({ subject: "Done", assigneeId: leaver.userId });
     await leaver.client.tickets.resolve.mutate({ id: resolvedTicket.id });
+    const campaign = await owner.client.campaigns.create.mutate({ name: "Running", type: "email", ownerId: leaver.userId });
+    const finished = await owner.client.campaigns.create.mutate({ name: "Finished", type: "email", ownerId: leaver.userId });
+    await owner.client.campaigns.cancel.mutate({ id: finished.id });
     expect((await leaver.client.auth.me.query()).activeOrganization.id).toBe(owner.orgId);
 
     const result = await server.rest("POST", `/employees/${leaver.userId}/terminate`, {
@@ -226,7 +229,7 @@ describe("terminating an employee", () => {
       body: { reassignTo: heir.userId },
     });
     expect(result.status).toBe(200);
-    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1, deals: 0, tickets: 2 });
+    expect(result.body.reassigned).toEqual({ leads: 2, contacts: 1, companies: 1, deals: 0, campaigns: 1, tickets: 2 });
     expect(result.body.employee).toMatchObject({
       id: leaver.userId,
       employmentStatus: "terminated",
@@ -255,8 +258,10 @@ describe("terminating an employee", () => {
         async ({ id }) => (await owner.client.tickets.byId.query({ id })).assigneeId,
       ),
     );
-    // A resolved ticket stays with whoever resolved it.
+    // A resolved ticket stays with whoever resolved it, a cancelled campaign with its owner.
     expect(ticketAssignees).toEqual([heir.userId, heir.userId, leaver.userId]);
+    expect((await owner.client.campaigns.byId.query({ id: campaign.id })).ownerId).toBe(heir.userId);
+    expect((await owner.client.campaigns.byId.query({ id: finished.id })).ownerId).toBe(leaver.userId);
 
     const reassigned = await auditOf(owner.orgId, "reassign");
     expect(reassigned.map((entry) => [entry.entityType, entry.entityId]).sort()).toEqual(
@@ -267,6 +272,7 @@ describe("terminating an employee", () => {
         ["company", company.id],
         ["ticket", openTicket.id],
         ["ticket", waitingTicket.id],
+        ["campaign", campaign.id],
       ].sort(),
     );
     const leadEntry = reassigned.find((entry) => entry.entityId === open1.id);
@@ -300,7 +306,7 @@ describe("terminating an employee", () => {
     const [leaver] = members as [TestUser];
     const lead = await leaver.client.leads.create.mutate({ firstName: "Mine", assignedToId: leaver.userId });
     const result = await owner.client.employees.terminate.mutate({ id: leaver.userId });
-    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0, deals: 0, tickets: 0 });
+    expect(result.reassigned).toEqual({ leads: 0, contacts: 0, companies: 0, deals: 0, campaigns: 0, tickets: 0 });
     expect((await owner.client.leads.byId.query({ id: lead.id })).assignedToId).toBe(leaver.userId);
   });
 

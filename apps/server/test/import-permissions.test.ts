@@ -11,7 +11,7 @@ import { startTestServer, type TestServer, type TestUser } from "./support/serve
  * resources come from the registry, so every importable resource is covered as soon as it exists.
  */
 
-const importable = Object.values(RESOURCES).flatMap((entry): ImportableResource[] => (entry.import ? [entry.import] : []));
+const importable = Object.values(RESOURCES).flatMap((entry): ImportableResource[] => ("import" in entry ? [entry.import] : []));
 
 let server: TestServer;
 

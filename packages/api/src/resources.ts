@@ -82,6 +82,10 @@ export const RESOURCES = {
   deals: { label: "deals", import: dealImport, export: dealExport },
   // Every row a new campaign (in draft: the lifecycle is not imported).
   campaigns: { label: "campaigns", import: importableOf(campaigns), export: exportableOf(campaigns) },
+  // Export only: an import would book meetings without their overlap checks and attendees, and
+  // tickets without their numbers and SLA clock (both next).
+  meetings: { label: "meetings", export: exportableOf(meetings) },
+  tickets: { label: "tickets", export: exportableOf(tickets) },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

@@ -41,30 +41,44 @@ export const attendeeInput = z.strictObject(attendeeShape).superRefine(oneAttend
 export type AttendeeInput = z.output<typeof attendeeInput>;
 
 const meetingFields = {
-  title: fields.text(300, { required: true, sort: true }),
+  title: fields.text(300, { required: true, sort: true, exported: { header: "Title", width: 28 } }),
   description: fields.longText(20_000),
-  startAt: fields.dateTime({ required: true, sort: true, filter: "range", description: "When it starts (an instant)." }),
+  startAt: fields.dateTime({
+    required: true,
+    sort: true,
+    filter: "range",
+    exported: { header: "Start", width: 20 },
+    description: "When it starts (an instant).",
+  }),
   endAt: fields.dateTime({
     required: true,
+    exported: { header: "End", width: 20 },
     description:
       "When it ends, after startAt; the interval is half-open, so a meeting ending at 10:00 and one starting at 10:00 do not overlap.",
   }),
   timeZone: fields.timeZone({
     nullable: false,
+    exported: { header: "Time Zone" },
     description: 'The IANA time zone it is shown in ("Europe/Berlin"); UTC when not given.',
   }),
-  location: fields.text(500),
-  videoUrl: fields.website({ description: "The video call link." }),
+  location: fields.text(500, { exported: { header: "Location", width: 20 } }),
+  videoUrl: fields.website({ description: "The video call link.", exported: { header: "Video Link", width: 24 } }),
   organizerId: fields.memberId({
     nullable: false,
+    exported: { header: "Organizer ID", width: 38 },
     description: "The member who organizes it; the caller when not given.",
   }),
   status: fields.enumWithDefault(MEETING_STATUSES, {
     serverOwned: true,
     filter: "in",
+    exported: { header: "Status" },
     description: "scheduled until completed, cancelled or marked no_show (their own actions).",
   }),
-  outcome: fields.longText(20_000, { serverOwned: true, description: "What came of it (complete)." }),
+  outcome: fields.longText(20_000, {
+    serverOwned: true,
+    exported: { header: "Outcome", width: 30 },
+    description: "What came of it (complete).",
+  }),
   leadId: link("Lead", "Lead"),
   contactId: link("Contact", "Contact"),
   companyId: link("Company", "Company"),
