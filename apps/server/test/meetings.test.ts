@@ -70,6 +70,17 @@ describe("meetings: writing", () => {
     // Nothing was written by the refused creates.
     expect((await meetingsOf().list.query({ startAtFrom: at(0), startAtTo: at(23) })).items).toEqual([]);
   });
+
+  it("attendees are given on create only: an update naming them is a 400 that names them", async () => {
+    const at = newDay();
+    const meeting = await book(at(10), at(11));
+    const refused = await crm.server.rest("PATCH", `/meetings/${meeting.id}`, {
+      token: crm.owner.token(),
+      body: { attendees: [{ userId: crm.owner.userId }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("attendees");
+  });
 });
 
 describe("meetings: overlaps", () => {

@@ -37,6 +37,8 @@ export interface FieldFlags {
   nullable: boolean;
   /** A column of its own (not a virtual input). */
   column: boolean;
+  /** An update may change it (false: given on create only, changed through the resource's own routes). */
+  patchable: boolean;
   /** Lists may sort by it. */
   sort: boolean;
   filter: FilterKind | undefined;
@@ -79,6 +81,8 @@ export interface FieldOptions extends FieldTraits {
   nullable?: boolean;
   /** Not a column: the resource turns it into columns (see ResourceHooks.toColumns). */
   virtual?: boolean;
+  /** Given on create only; not in the update input (a meeting's attendees have routes of their own). */
+  createOnly?: boolean;
 }
 
 type NoOptions = Record<never, never>;
@@ -88,6 +92,7 @@ type FlagsOf<O, DefaultNullable extends boolean = true> = {
   required: O extends { required: true } ? true : false;
   nullable: O extends { required: true } ? false : O extends { nullable: false } ? false : DefaultNullable;
   column: O extends { virtual: true } ? false : true;
+  patchable: O extends { createOnly: true } ? false : true;
   sort: O extends { sort: true } ? true : false;
   filter: O extends { filter: infer Kind extends FilterKind } ? Kind : undefined;
 };
@@ -106,7 +111,7 @@ function field<
   defaultNullable: N = true as N,
   values?: readonly string[],
 ): Field<In, Out, FlagsOf<O, N>> & { kind: K } {
-  const { required, serverOwned, nullable, virtual, ...traits } = options;
+  const { required, serverOwned, nullable, virtual, createOnly, ...traits } = options;
   return {
     ...traits,
     kind,
@@ -117,6 +122,7 @@ function field<
       required: Boolean(required),
       nullable: required ? false : nullable === false ? false : defaultNullable,
       column: !virtual,
+      patchable: !createOnly,
       sort: Boolean(traits.sort),
       filter: traits.filter,
     } as FlagsOf<O, N>,

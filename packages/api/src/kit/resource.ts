@@ -48,9 +48,11 @@ export type CreateShape<F extends FieldTable> = {
 export type CreateValues<F extends FieldTable> = z.output<z.ZodObject<CreateShape<F>, z.core.$strict>>;
 
 export type PatchShape<F extends FieldTable> = {
-  [K in keyof F as IsWritable<F[K]> extends true ? K : never]: F[K]["flags"]["nullable"] extends true
-    ? z.ZodOptional<z.ZodNullable<F[K]["input"]>>
-    : z.ZodOptional<F[K]["input"]>;
+  [K in keyof F as IsWritable<F[K]> extends true
+    ? F[K]["flags"]["patchable"] extends false
+      ? never
+      : K
+    : never]: F[K]["flags"]["nullable"] extends true ? z.ZodOptional<z.ZodNullable<F[K]["input"]>> : z.ZodOptional<F[K]["input"]>;
 };
 
 export type OutputShape<F extends FieldTable> = {
@@ -104,7 +106,8 @@ function createShapeOf<F extends FieldTable>(fields: F): CreateShape<F> {
 function patchShapeOf<F extends FieldTable>(fields: F): PatchShape<F> {
   const shape: Record<string, z.ZodType> = {};
   for (const [name, field] of Object.entries(fields)) {
-    if (field.flags.writable) shape[name] = described(nullableUnless(field.input, field).optional(), field);
+    if (field.flags.writable && field.flags.patchable)
+      shape[name] = described(nullableUnless(field.input, field).optional(), field);
   }
   return shape as PatchShape<F>;
 }

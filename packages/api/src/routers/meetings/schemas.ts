@@ -91,6 +91,7 @@ const meetingFields = {
   completedAt: fields.shown("date", z.date().meta({ format: "date-time" })),
   attendees: fields.list({ input: attendeeInput, output: z.unknown() }, 200, {
     virtual: true,
+    createOnly: true,
     description: "Who is invited besides the organizer (members and contacts), each once; later: /meetings/{id}/attendees.",
   }),
   allowOverlap: fields.boolean({
@@ -150,11 +151,7 @@ export const meetings = defineResource({
         ...(attendees.length ? { attendees: { create: newAttendeeRows(ctx, attendees) } } : {}),
       };
     },
-    // The attendees are managed at /meetings/{id}/attendees; allowOverlap is read by changeColumns.
-    patchColumns: (_before, patch) => {
-      const { attendees: _attendees, ...columns } = patch as Record<string, unknown>;
-      return columns;
-    },
+    // allowOverlap is read by changeColumns (attendees are create-only: /meetings/{id}/attendees afterwards).
     changeColumns: async (tx, ctx, before, changes) => {
       const { allowOverlap, ...columns } = changes as Record<string, unknown> & { allowOverlap?: boolean };
       const meeting = before as Meeting;
