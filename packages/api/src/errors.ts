@@ -78,6 +78,13 @@ export function errorDetailsOf(error: { cause?: unknown }): ErrorDetails | undef
   return undefined;
 }
 
+/** The fields a refusal of the caller's input names (a TRPCError carrying them); any other error is thrown on. */
+export function refusedFields(error: unknown): FieldIssue[] {
+  const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
+  if (!details) throw error;
+  return details.issues;
+}
+
 /** A 400 or 409 with its message as the caller reads it and the fields it is about. */
 export function fieldError(
   code: "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND",

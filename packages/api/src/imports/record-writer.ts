@@ -1,7 +1,6 @@
 import type { Prisma, PrismaClient } from "@crm/db";
-import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
-import { describeIssues, errorDetailsOf } from "../errors.ts";
+import { describeIssues, refusedFields } from "../errors.ts";
 import { type AuditEntry, writeAuditMany } from "../lib/audit.ts";
 import { insertRows, updateRowsById } from "../lib/bulk-sql.ts";
 import { uuidv7 } from "../lib/ids.ts";
@@ -360,12 +359,11 @@ async function completeCreates<Input extends Record<string, unknown>, Row extend
     try {
       completed.push(await resource.completeInput(tx, ctx, create.input));
     } catch (error) {
-      const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
-      if (!details) throw error;
+      const refused = refusedFields(error);
       for (const index of create.outcomes) {
         const { rowNumber } = outcomes[index] as RowOutcome;
         const raw = rows[index]?.raw ?? {};
-        const issues = details.issues.map(({ path, message }) => ({ field: path, message, value: raw[path] }));
+        const issues = refused.map(({ path, message }) => ({ field: path, message, value: raw[path] }));
         outcomes[index] = { rowNumber, result: "failed", issues };
       }
     }

@@ -1,7 +1,7 @@
 import type { Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { conflict, describeIssues, errorDetailsOf, type FieldIssue, invalidFields } from "../errors.ts";
+import { conflict, describeIssues, type FieldIssue, invalidFields, refusedFields } from "../errors.ts";
 import { writeAuditMany } from "../lib/audit.ts";
 import type { OrgContext } from "../trpc.ts";
 import { auditable, checkOwner, lockRecords, updateRecord } from "./records.ts";
@@ -162,9 +162,7 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
       try {
         input = (await resource.hooks.completeInput(tx, ctx, input)) as Values;
       } catch (error) {
-        const details = error instanceof TRPCError ? errorDetailsOf(error) : undefined;
-        if (!details) throw error;
-        results.push({ index, status: "invalid", errors: details.issues });
+        results.push({ index, status: "invalid", errors: refusedFields(error) });
         continue;
       }
     }
