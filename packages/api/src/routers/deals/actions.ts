@@ -1,17 +1,27 @@
-import type { Deal, Prisma } from "@crm/db";
+import type { Deal, PipelineStage, Prisma } from "@crm/db";
 import { badRequest, conflict } from "../../errors.ts";
 import { findRecord, lockRecord, writeRecord } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { deals } from "./schemas.ts";
-import { firstStageOf, liveStage, stageMoveColumns, stagesOf } from "./stage-moves.ts";
+import { firstStageOf, liveStage, moveColumns, stagesOf } from "./stage-moves.ts";
 
 type Tx = Prisma.TransactionClient;
 
 const lockLiveDeal = (tx: Tx, ctx: OrgContext, id: string) => lockRecord<Deal>(tx, ctx, deals, id, { deleted: false });
 
-/** Writes a lifecycle move of the locked `deal` (its stage history kept), audited as `action`. */
-export async function moveDeal(tx: Tx, ctx: OrgContext, deal: Deal, changes: Record<string, unknown>, action: string) {
-  return writeRecord<Deal>(tx, ctx, deals, deal, await stageMoveColumns(tx, ctx, deal, changes), action);
+/**
+ * Writes a lifecycle move of the locked `deal` to `stage` (its stay ends, a new one begins),
+ * with `extra` columns (the lost reason), audited as `action`. The caller has checked the move.
+ */
+export async function moveDeal(
+  tx: Tx,
+  ctx: OrgContext,
+  deal: Deal,
+  stage: PipelineStage,
+  action: string,
+  extra: Record<string, unknown> = {},
+) {
+  return writeRecord<Deal>(tx, ctx, deals, deal, { ...extra, ...(await moveColumns(tx, ctx, deal, stage)) }, action);
 }
 
 /**
@@ -27,14 +37,14 @@ export async function moveDealToStage(tx: Tx, ctx: OrgContext, id: string, stage
   const lostReason = reason?.trim();
   if (stage.kind === "lost" && !lostReason)
     throw badRequest("reason", "must say why the deal was lost (the stage is a lost stage)");
-  return moveDeal(tx, ctx, deal, { stageId, ...(stage.kind === "lost" ? { lostReason } : {}) }, "move-stage");
+  return moveDeal(tx, ctx, deal, stage, "move-stage", stage.kind === "lost" ? { lostReason } : {});
 }
 
 export async function markDealWon(tx: Tx, ctx: OrgContext, id: string) {
   const deal = await lockLiveDeal(tx, ctx, id);
   if (deal.status === "won") throw conflict("status", "the deal is already won");
   const stage = await firstStageOf(tx, ctx, deal.pipelineId, "won", "stageId");
-  return moveDeal(tx, ctx, deal, { stageId: stage.id }, "mark-won");
+  return moveDeal(tx, ctx, deal, stage, "mark-won");
 }
 
 export async function markDealLost(tx: Tx, ctx: OrgContext, id: string, reason: string) {
@@ -42,7 +52,7 @@ export async function markDealLost(tx: Tx, ctx: OrgContext, id: string, reason: 
   const deal = await lockLiveDeal(tx, ctx, id);
   if (deal.status === "lost") throw conflict("status", "the deal is already lost");
   const stage = await firstStageOf(tx, ctx, deal.pipelineId, "lost", "stageId");
-  return moveDeal(tx, ctx, deal, { stageId: stage.id, lostReason: reason.trim() }, "mark-lost");
+  return moveDeal(tx, ctx, deal, stage, "mark-lost", { lostReason: reason.trim() });
 }
 
 /** `reopen`: a won or lost deal goes back to the open stage it left when it closed (else the pipeline's first open stage). */
@@ -54,8 +64,10 @@ export async function reopenDeal(tx: Tx, ctx: OrgContext, id: string) {
     where: { organizationId: ctx.org.id, dealId: deal.id, status: "open", stageId: { in: live.map((stage) => stage.id) } },
     orderBy: [{ enteredAt: "desc" }, { id: "desc" }],
   });
-  const stageId = lastOpen?.stageId ?? (await firstStageOf(tx, ctx, deal.pipelineId, "open", "stageId")).id;
-  return moveDeal(tx, ctx, deal, { stageId, lostReason: null }, "reopen");
+  const stage =
+    live.find((candidate) => candidate.id === lastOpen?.stageId) ??
+    (await firstStageOf(tx, ctx, deal.pipelineId, "open", "stageId"));
+  return moveDeal(tx, ctx, deal, stage, "reopen", { lostReason: null });
 }
 
 /** A deal's stays, oldest first, with the time spent in each (the current one up to now). */

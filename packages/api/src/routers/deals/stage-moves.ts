@@ -132,16 +132,23 @@ export async function moveColumns(tx: Tx, ctx: OrgContext, deal: Deal, stage: Pi
 }
 
 /**
- * The columns of a change of a deal: a change of stage or pipeline moves it (its stay ends, a
- * new one begins); the stage must belong to the deal's (new) pipeline. The lifecycle actions and
- * a stage's or pipeline's deletion write through it unchecked; updates through dealChangeColumns.
+ * The deals hook `changeColumns` (update, bulk update): a change of stage or pipeline moves the
+ * deal (the stage must belong to its new pipeline; a new pipeline alone means its first open
+ * stage). A closed deal keeps its stage until it is reopened (409), and a deal is lost only
+ * through mark-lost, which records why (400). The lifecycle actions and a stage's or pipeline's
+ * deletion move deals through moveDeal (deals/actions.ts) with the stage they already hold.
  */
-export async function stageMoveColumns(tx: Tx, ctx: OrgContext, deal: Deal, changes: Record<string, unknown>) {
+export async function dealChangeColumns(tx: Tx, ctx: OrgContext, deal: Deal, changes: Record<string, unknown>) {
   const pipelineId = (changes.pipelineId as string | undefined) ?? deal.pipelineId;
   const stageId = changes.stageId as string | undefined;
   const columns = { ...changes, ...(typeof changes.name === "string" ? { searchText: changes.name.toLowerCase() } : {}) };
+  const moves =
+    (changes.stageId !== undefined && changes.stageId !== deal.stageId) ||
+    (changes.pipelineId !== undefined && changes.pipelineId !== deal.pipelineId);
+  if (moves && deal.status !== "open") throw conflict("status", `the deal is ${deal.status}: reopen it before moving it`);
   if (stageId && stageId !== deal.stageId) {
     const stage = await liveStage(tx, ctx, stageId);
+    if (stage.kind === "lost") throw badRequest("stageId", "a deal is lost through mark-lost, which records why");
     if (stage.pipelineId !== pipelineId) throw badRequest("stageId", "is not a stage of the deal's pipeline");
     return { ...columns, ...(await moveColumns(tx, ctx, deal, stage)) };
   }
@@ -150,21 +157,4 @@ export async function stageMoveColumns(tx: Tx, ctx: OrgContext, deal: Deal, chan
     return { ...columns, ...(await moveColumns(tx, ctx, deal, await firstStageOf(tx, ctx, pipelineId, "open", "pipelineId"))) };
   }
   return columns;
-}
-
-/**
- * The deals hook `changeColumns` (update, bulk update): a closed deal keeps its stage until it is
- * reopened (409), and a deal is lost only through mark-lost, which records why (400); otherwise
- * as stageMoveColumns.
- */
-export async function dealChangeColumns(tx: Tx, ctx: OrgContext, deal: Deal, changes: Record<string, unknown>) {
-  const moves =
-    (changes.stageId !== undefined && changes.stageId !== deal.stageId) ||
-    (changes.pipelineId !== undefined && changes.pipelineId !== deal.pipelineId);
-  if (moves) {
-    if (deal.status !== "open") throw conflict("status", `the deal is ${deal.status}: reopen it before moving it`);
-    const target = typeof changes.stageId === "string" ? await liveStage(tx, ctx, changes.stageId) : undefined;
-    if (target?.kind === "lost") throw badRequest("stageId", "a deal is lost through mark-lost, which records why");
-  }
-  return stageMoveColumns(tx, ctx, deal, changes);
 }

@@ -62,7 +62,7 @@ export async function deletePipeline(tx: Tx, ctx: OrgContext, id: string, moveDe
       { deleted: false },
     );
     for (const deal of held) {
-      await moveDeal(tx, ctx, deal, { pipelineId: target.pipelineId, stageId: target.id }, "move-stage");
+      await moveDeal(tx, ctx, deal, target, "move-stage");
     }
   }
   return softDeleteRecord(tx, ctx, pipelines, id);

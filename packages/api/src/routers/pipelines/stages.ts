@@ -156,7 +156,7 @@ export async function removeStage(tx: Tx, ctx: OrgContext, id: string, moveDeals
     if (target.pipelineId !== before.pipelineId || target.id === id) {
       throw badRequest("moveDealsTo", "must be another live stage of the same pipeline");
     }
-    for (const deal of held) await moveDeal(tx, ctx, deal, { stageId: target.id }, "move-stage");
+    for (const deal of held) await moveDeal(tx, ctx, deal, target, "move-stage");
   }
   const after = await tx.pipelineStage.update({ where: { id }, data: { deletedAt: new Date() } });
   await renumber(
