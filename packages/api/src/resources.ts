@@ -18,6 +18,7 @@ import { leadExport } from "./routers/leads/export.ts";
 import { leadImport } from "./routers/leads/import.ts";
 import { leadsRouter } from "./routers/leads/router.ts";
 import { leads } from "./routers/leads/schemas.ts";
+import { meetingExport, meetingImport } from "./routers/meetings/files.ts";
 import { meetingsRouter } from "./routers/meetings/router.ts";
 import { meetings } from "./routers/meetings/schemas.ts";
 import { pipelinesRouter } from "./routers/pipelines/router.ts";
@@ -82,10 +83,10 @@ export const RESOURCES = {
   deals: { label: "deals", import: dealImport, export: dealExport },
   // Every row a new campaign (in draft: the lifecycle is not imported).
   campaigns: { label: "campaigns", import: importableOf(campaigns), export: exportableOf(campaigns) },
-  // Export only: an import would book meetings without their overlap checks and attendees, and
-  // tickets without their numbers and SLA clock (both next).
-  meetings: { label: "meetings", export: exportableOf(meetings) },
-  tickets: { label: "tickets", export: exportableOf(tickets) },
+  // Every row a new scheduled meeting, checked for overlaps with the calendar and the file's earlier rows.
+  meetings: { label: "meetings", import: meetingImport, export: meetingExport },
+  // Every row a new ticket: numbered by the organization's counter, measured by its default SLA policy.
+  tickets: { label: "tickets", import: importableOf(tickets), export: exportableOf(tickets) },
 } as const satisfies ResourceRegistry;
 
 type Registry = typeof RESOURCES;

@@ -41,7 +41,11 @@ export interface ImportTarget<Input = unknown> {
 
 export interface RowHandler<Input> {
   /** Converted cells → the validated input and its duplicate key, or the row's issues. */
-  read(values: Record<string, unknown>, raw: Record<string, string>): { input: Input; key?: string } | { issues: RowIssue[] };
+  read(
+    values: Record<string, unknown>,
+    raw: Record<string, string>,
+    rowNumber: number,
+  ): { input: Input; key?: string } | { issues: RowIssue[] };
   /**
    * Decides what each row does under the duplicate policy and, when `write`, does it and audits
    * it, in `tx`. Returns one outcome per row.
@@ -117,7 +121,7 @@ async function* batchesOf<Input>(
       if (!resumed) batch.lastRowNumber = row.rowNumber;
       if (isEmptyRow(row.cells)) continue;
       const { values, raw, issues } = rowValues(row.cells, options.columns, kinds);
-      const read = issues.length ? { issues } : handler.read(values, raw);
+      const read = issues.length ? { issues } : handler.read(values, raw, row.rowNumber);
       if ("issues" in read) {
         if (!resumed) batch.failures.push({ rowNumber: row.rowNumber, result: "failed", issues: read.issues });
       } else {

@@ -41,6 +41,15 @@ export type RowLookup = (fields: Record<string, unknown>) => {
   issues: { field: string; message: string }[];
 };
 
+/**
+ * Checks a valid row against the earlier rows of the same file, for a rule the database cannot
+ * check before those rows are written (meetings: two rows booking one organizer at the same time).
+ * Opened once per run; a pass may read rows more than once (all_or_nothing validates, then
+ * writes; a resumed run rereads what it committed), so a row is judged by the rows numbered
+ * before it only, the same way on every pass.
+ */
+export type FileRule<Input> = (input: Input, rowNumber: number) => { field: string; message: string }[];
+
 /** An update the writer plans: the locked record and the changes the file's rows bring to it. */
 export interface PlannedUpdate<Input, Row> {
   before: Row;
@@ -91,8 +100,15 @@ export interface ImportableResource<
    * default pipeline and first stage); a 4xx it throws fails the row with its issues.
    */
   completeInput?(tx: Tx, ctx: OrgContext, input: Input): Promise<Input>;
+  /** See FileRule. */
+  openFileRule?(ctx: OrgContext): FileRule<Input>;
   /** The columns of a new record, derived columns included (the writer adds id, createdAt and updatedAt). */
   newRow(ctx: OrgContext, input: Input): Record<string, unknown>;
+  /**
+   * The new records' columns completed for the whole batch at once, in the batch's transaction (the
+   * kit's `completeRows`: tickets take their numbers from the organization's counter).
+   */
+  completeRows?(tx: Tx, ctx: OrgContext, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]>;
   /**
    * The columns each planned update writes, in order, derived columns included (the writer adds
    * id and updatedAt). May read in `tx` once for the whole batch (leads: note counts for rescoring).
@@ -206,9 +222,10 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
   const { owner, duplicateKeys } = resource;
   const resolveOwner = owner ? await ownerResolver(db, ctx, owner, resource.singular) : undefined;
   const lookup = resource.openLookup ? await resource.openLookup(db, ctx) : undefined;
+  const fileRule = resource.openFileRule?.(ctx);
 
   return {
-    read(values, raw) {
+    read(values, raw, rowNumber) {
       let fields = resource.prepareRow ? resource.prepareRow({ ...values }) : { ...values };
       const issues: RowIssue[] = [];
       if (lookup) {
@@ -231,6 +248,8 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
         }
       }
       if (issues.length || !parsed.success) return { issues };
+      const broken = fileRule?.(parsed.data, rowNumber) ?? [];
+      if (broken.length) return { issues: broken.map(({ field, message }) => ({ field, message, value: raw[field] })) };
       const match = keyMatchOf(duplicateKeys, parsed.data);
       return { input: parsed.data, key: match ? fileKeyOf(match) : undefined };
     },
@@ -292,17 +311,14 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       const { table } = resource.rows;
       const { entityType } = resource;
       if (completed.length) {
-        const created = (await insertRows(
-          tx,
-          table,
-          completed.map((input) => ({
-            id: uuidv7(now.getTime()),
-            ...resource.newRow(ctx, input),
-            createdAt: now,
-            updatedAt: now,
-          })),
-          { returning: true },
-        )) as unknown as Row[];
+        const built = completed.map((input) => ({
+          id: uuidv7(now.getTime()),
+          ...resource.newRow(ctx, input),
+          createdAt: now,
+          updatedAt: now,
+        }));
+        const columns = resource.completeRows ? await resource.completeRows(tx, ctx, built) : built;
+        const created = (await insertRows(tx, table, columns, { returning: true })) as unknown as Row[];
         await resource.afterCreate?.(tx, ctx, created);
         for (const record of created) {
           audit.push({ action: "create", entityType, entityId: record.id, before: null, after: resource.auditable(record) });

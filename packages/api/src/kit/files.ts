@@ -58,6 +58,8 @@ export interface ImportOptions {
   /** Names in the file turned into ids (a deal's pipeline and stage), loaded once per run. */
   openLookup?: ImportableResource["openLookup"];
   sourceColumns?: ImportableResource["sourceColumns"];
+  /** Rows checked against the file's earlier rows (see FileRule). */
+  openFileRule?: ImportableResource["openFileRule"];
   /** The columns of a batch of updates at once (default: each row's patch through the resource's hooks). */
   updateRows?: ImportableResource["updateRows"];
 }
@@ -93,6 +95,8 @@ export function importableOf(resource: AnyResource, options: ImportOptions = {})
     sourceColumns: options.sourceColumns,
     completeInput: resource.hooks?.completeInput as ImportableResource["completeInput"],
     afterCreate: resource.hooks?.afterCreate as ImportableResource["afterCreate"],
+    completeRows: resource.hooks?.completeRows,
+    openFileRule: options.openFileRule,
     newRow: (ctx, input) => ({
       ...(resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input)),
       organizationId: ctx.org.id,

@@ -41,31 +41,47 @@ export const attendeeInput = z.strictObject(attendeeShape).superRefine(oneAttend
 export type AttendeeInput = z.output<typeof attendeeInput>;
 
 const meetingFields = {
-  title: fields.text(300, { required: true, sort: true, exported: { header: "Title", width: 28 } }),
-  description: fields.longText(20_000),
+  title: fields.text(300, {
+    required: true,
+    sort: true,
+    exported: { header: "Title", width: 28 },
+    imported: ["Title", "Subject", "Meeting"],
+  }),
+  description: fields.longText(20_000, {
+    exported: { header: "Description", width: 40 },
+    imported: ["Description", "Notes", "Agenda"],
+  }),
   startAt: fields.dateTime({
     required: true,
     sort: true,
     filter: "range",
     exported: { header: "Start", width: 20 },
+    imported: ["Start", "Start Time", "Starts At"],
     description: "When it starts (an instant).",
   }),
   endAt: fields.dateTime({
     required: true,
     exported: { header: "End", width: 20 },
+    imported: ["End", "End Time", "Ends At"],
     description:
       "When it ends, after startAt; the interval is half-open, so a meeting ending at 10:00 and one starting at 10:00 do not overlap.",
   }),
   timeZone: fields.timeZone({
     nullable: false,
     exported: { header: "Time Zone" },
+    imported: ["Time Zone", "Timezone"],
     description: 'The IANA time zone it is shown in ("Europe/Berlin"); UTC when not given.',
   }),
-  location: fields.text(500, { exported: { header: "Location", width: 20 } }),
-  videoUrl: fields.website({ description: "The video call link.", exported: { header: "Video Link", width: 24 } }),
+  location: fields.text(500, { exported: { header: "Location", width: 20 }, imported: ["Location", "Where"] }),
+  videoUrl: fields.website({
+    description: "The video call link.",
+    exported: { header: "Video Link", width: 24 },
+    imported: ["Video Link", "Video URL", "Meeting Link"],
+  }),
   organizerId: fields.memberId({
     nullable: false,
     exported: { header: "Organizer ID", width: 38 },
+    imported: ["Organizer", "Organizer ID", "Organizer Email"],
     description: "The member who organizes it; the caller when not given.",
   }),
   status: fields.enumWithDefault(MEETING_STATUSES, {
@@ -95,6 +111,7 @@ const meetingFields = {
     description: "Who is invited besides the organizer (members and contacts), each once; later: /meetings/{id}/attendees.",
   }),
   allowOverlap: fields.boolean({
+    imported: ["Allow Overlap"],
     virtual: true,
     description:
       "Write it even though it overlaps another scheduled meeting of the organizer or a member attendee (otherwise 409 listing them).",

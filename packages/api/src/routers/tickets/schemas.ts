@@ -25,11 +25,19 @@ const ticketFields = {
     exported: { header: "Number" },
     description: "Sequential per organization; shown as displayNumber (T-1042). Lists filter it by numberMin and numberMax.",
   }),
-  subject: fields.text(300, { required: true, exported: { header: "Subject", width: 30 } }),
-  description: fields.longText(20_000),
+  subject: fields.text(300, {
+    required: true,
+    exported: { header: "Subject", width: 30 },
+    imported: ["Subject", "Title", "Summary"],
+  }),
+  description: fields.longText(20_000, {
+    exported: { header: "Description", width: 40 },
+    imported: ["Description", "Body", "Message"],
+  }),
   priority: fields.enumWithDefault(TICKET_PRIORITIES, {
     filter: "in",
     exported: { header: "Priority" },
+    imported: ["Priority"],
     description: "medium unless given; a change moves the SLA due instants to the new priority's targets.",
   }),
   status: fields.shown("enum", z.enum(TICKET_STATUSES), {
@@ -38,8 +46,12 @@ const ticketFields = {
     exported: { header: "Status" },
     description: "Changed only by the workflow actions (status, resolve, reopen) and a first public reply (new → open).",
   }),
-  category: fields.text(100, { filter: "equals", exported: { header: "Category", width: 16 } }),
-  channel: fields.enum(TICKET_CHANNELS, { filter: "in", exported: { header: "Channel" } }),
+  category: fields.text(100, { filter: "equals", exported: { header: "Category", width: 16 }, imported: ["Category", "Type"] }),
+  channel: fields.enum(TICKET_CHANNELS, {
+    filter: "in",
+    exported: { header: "Channel" },
+    imported: ["Channel", "Source", "Via"],
+  }),
   contactId: fields.id({
     filter: "in",
     references: { table: "Contact", label: "Contact" },
@@ -53,8 +65,9 @@ const ticketFields = {
   assigneeId: fields.id({
     description: "The member working the ticket; null for nobody.",
     exported: { header: "Assignee ID", width: 38 },
+    imported: ["Assignee", "Assignee ID", "Assignee Email", "Assigned To"],
   }),
-  tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 } }),
+  tags: fields.keywords(50, { filter: "in", exported: { header: "Tags", width: 20 }, imported: ["Tags", "Tag", "Labels"] }),
   slaPolicyId: fields.id({
     filter: "in",
     description:
