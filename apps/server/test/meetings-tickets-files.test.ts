@@ -56,7 +56,12 @@ describe("meeting import", () => {
     expect(errors[0]?.[2]).toContain(booked.id);
     expect(errors[1]?.[2]).toBe("overlaps row 2 of the file (same organizer)");
 
-    const imported = await crm.owner.client.meetings.list.query({ startAtFrom: at(0), startAtTo: at(24), sortBy: "startAt", sortOrder: "asc" });
+    const imported = await crm.owner.client.meetings.list.query({
+      startAtFrom: at(0),
+      startAtTo: at(24),
+      sortBy: "startAt",
+      sortOrder: "asc",
+    });
     expect(imported.items.map((m) => [m.title, m.organizerId, m.status, m.timeZone])).toEqual([
       ["Booked", crm.owner.userId, "scheduled", "UTC"],
       ["Touches the booked one", crm.owner.userId, "scheduled", "Europe/Berlin"],

@@ -156,7 +156,7 @@ describe("ticket workflow", () => {
 describe("ticket comments", () => {
   it("keeps public replies and internal notes with author and time; the first public reply is the first response and opens a new ticket", async () => {
     const ticket = await ticketIn("new");
-    const note = await crm.agent.client.tickets.addComment.mutate({ id: ticket.id, body: "Checking logs", isPublic: false });
+    const note = await crm.agent.client.tickets.createComment.mutate({ id: ticket.id, body: "Checking logs", isPublic: false });
     expect(note).toMatchObject({ isPublic: false, authorUserId: crm.agent.userId, ticketId: ticket.id });
     expect(await crm.owner.client.tickets.byId.query({ id: ticket.id })).toMatchObject({ status: "new", firstResponseAt: null });
 
@@ -173,7 +173,7 @@ describe("ticket comments", () => {
       Math.floor((new Date(reply.body.createdAt).getTime() - answered.createdAt.getTime()) / 1000),
     );
 
-    await crm.owner.client.tickets.addComment.mutate({ id: ticket.id, body: "Second reply" });
+    await crm.owner.client.tickets.createComment.mutate({ id: ticket.id, body: "Second reply" });
     expect((await crm.owner.client.tickets.byId.query({ id: ticket.id })).firstResponseAt).toEqual(answered.firstResponseAt);
     const thread = await crm.owner.client.tickets.comments.query({ id: ticket.id });
     expect(thread.items.map((comment) => comment.body)).toEqual(["Checking logs", "We are on it", "Second reply"]);
@@ -181,6 +181,86 @@ describe("ticket comments", () => {
     expect(notes.items.map((comment) => comment.body)).toEqual(["Checking logs"]);
     // Another organization sees no ticket there.
     expect(await failure(crm.stranger.client.tickets.comments.query({ id: ticket.id }))).toMatchObject({ code: "NOT_FOUND" });
+  });
+  it("records a customer's reply: public, by a live contact of the organization; a pending ticket opens, a resolved one reopens", async () => {
+    const contact = await crm.owner.client.contacts.create.mutate({ firstName: "Ada", email: `ada-${unique()}@example.com` });
+    const waiting = await ticketIn("pending");
+    const reply = await crm.owner.client.tickets.customerReply.mutate({
+      id: waiting.id,
+      body: "Here is the log you asked for",
+      contactId: contact.id,
+    });
+    expect(reply).toMatchObject({ isPublic: true, authorContactId: contact.id, authorUserId: null, authorApiKeyId: null });
+    const reopened = await crm.owner.client.tickets.byId.query({ id: waiting.id });
+    // The customer's reply is no first response (that is the desk's), and the clock runs again.
+    expect(reopened).toMatchObject({ status: "open", firstResponseAt: null, slaPausedAt: null });
+
+    const resolved = await ticketIn("resolved");
+    await crm.owner.client.tickets.customerReply.mutate({ id: resolved.id, body: "Still broken", contactId: contact.id });
+    expect(await crm.owner.client.tickets.byId.query({ id: resolved.id })).toMatchObject({
+      status: "open",
+      resolvedAt: null,
+      reopenedCount: 1,
+    });
+    const onHold = await ticketIn("on_hold");
+    await crm.owner.client.tickets.customerReply.mutate({ id: onHold.id, body: "Any news?", contactId: contact.id });
+    expect((await crm.owner.client.tickets.byId.query({ id: onHold.id })).status).toBe("on_hold");
+
+    const theirs = await crm.stranger.client.contacts.create.mutate({ firstName: "Eve", email: `eve-${unique()}@example.com` });
+    const foreign = await crm.server.rest("POST", `/tickets/${onHold.id}/customer-reply`, {
+      token: crm.owner.token(),
+      body: { body: "x", contactId: theirs.id },
+    });
+    expect(foreign).toMatchObject({ status: 404, body: { issues: [{ path: "contactId" }] } });
+    const thread = await crm.owner.client.tickets.comments.query({ id: onHold.id });
+    expect(thread.items.map((comment) => comment.body)).toEqual(["Any news?"]);
+  });
+
+  it("a comment is edited or deleted by its author or a member with tickets:delete; the thread and the audit log follow", async () => {
+    const ticket = await ticketIn("open");
+    const comment = await crm.agent.client.tickets.createComment.mutate({ id: ticket.id, body: "Frist draft", isPublic: false });
+    const edited = await crm.server.rest("PATCH", `/tickets/${ticket.id}/comments/${comment.id}`, {
+      token: crm.agent.token(),
+      body: { body: "First draft" },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ id: comment.id, body: "First draft", createdAt: comment.createdAt.toISOString() });
+    expect(new Date(edited.body.updatedAt).getTime()).toBeGreaterThan(comment.createdAt.getTime());
+
+    // Another agent (tickets:write, no tickets:delete) may not touch it; the owner may.
+    const colleague = await crm.server.member(crm.owner, "agent", `Colleague ${unique()}`);
+    const refused = await failure(
+      colleague.client.tickets.updateComment.mutate({ id: ticket.id, commentId: comment.id, body: "Mine now" }),
+    );
+    expect(refused).toMatchObject({ code: "FORBIDDEN" });
+    expect(await failure(colleague.client.tickets.deleteComment.mutate({ id: ticket.id, commentId: comment.id }))).toMatchObject({
+      code: "FORBIDDEN",
+    });
+    const empty = await crm.server.rest("PATCH", `/tickets/${ticket.id}/comments/${comment.id}`, {
+      token: crm.agent.token(),
+      body: { body: " " },
+    });
+    expect(empty).toMatchObject({ status: 400, body: { issues: [{ path: "body" }] } });
+
+    const other = await ticketIn("open");
+    const elsewhere = await crm.server.rest("DELETE", `/tickets/${other.id}/comments/${comment.id}`, {
+      token: crm.agent.token(),
+    });
+    expect(elsewhere).toMatchObject({ status: 404, body: { issues: [{ path: "commentId" }] } });
+
+    const deleted = await crm.server.rest("DELETE", `/tickets/${ticket.id}/comments/${comment.id}`, { token: crm.owner.token() });
+    expect(deleted).toMatchObject({ status: 200, body: { ok: true } });
+    expect((await crm.owner.client.tickets.comments.query({ id: ticket.id })).items).toEqual([]);
+    expect(await failure(crm.owner.client.tickets.deleteComment.mutate({ id: ticket.id, commentId: comment.id }))).toMatchObject({
+      code: "NOT_FOUND",
+    });
+    const trail = await crm.server.prisma.auditLog.findMany({ where: { entityId: comment.id }, orderBy: { createdAt: "asc" } });
+    const bodyChange = (changes: unknown) => (changes as { body?: { before: unknown; after: unknown } }).body;
+    expect(trail.map((entry) => [entry.action, bodyChange(entry.changes), entry.actorUserId])).toEqual([
+      ["create", { before: null, after: "Frist draft" }, crm.agent.userId],
+      ["update", { before: "Frist draft", after: "First draft" }, crm.agent.userId],
+      ["delete", { before: "First draft", after: null }, crm.owner.userId],
+    ]);
   });
 });
 
@@ -292,7 +372,7 @@ describe("breach filters", () => {
     await crm.owner.client.tickets.setStatus.mutate({ id: paused.id, status: "on_hold" });
     await set(paused.id, { slaPausedAt: ago(HOUR), firstResponseAtRiskAt: ago(MINUTE), firstResponseDueAt: ago(MINUTE) });
     const answeredLate = await make("answered late");
-    await crm.owner.client.tickets.addComment.mutate({ id: answeredLate.id, body: "Sorry" });
+    await crm.owner.client.tickets.createComment.mutate({ id: answeredLate.id, body: "Sorry" });
     await set(answeredLate.id, { firstResponseDueAt: ago(HOUR) });
     // A 1-minute policy: breached by waiting, no write between create and read.
     const minute = await crm.owner.client.slaPolicies.create.mutate({ name: `Minute ${unique()}`, targets: targets(1, 1) });

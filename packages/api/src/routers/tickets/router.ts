@@ -2,8 +2,20 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { resourceAction, resourceProcedures, staticRoutesFirst, writeAndPresent } from "../../kit/procedures.ts";
 import { updateRecord } from "../../kit/records.ts";
-import { idInput, idSchema } from "../../lib/schemas.ts";
-import { addComment, addCommentInput, commentOutput, commentsPage, listComments, listCommentsInput } from "./comments.ts";
+import { idInput, idSchema, okOutput } from "../../lib/schemas.ts";
+import {
+  addComment,
+  addCommentInput,
+  commentOutput,
+  commentsPage,
+  customerReplyInput,
+  deleteComment,
+  deleteCommentInput,
+  listComments,
+  listCommentsInput,
+  updateComment,
+  updateCommentInput,
+} from "./comments.ts";
 import { ticketOutput, tickets } from "./schemas.ts";
 import { ticketStats, ticketStatsOutput } from "./stats.ts";
 import { changeTicketStatus, reopenTicket, TARGET_STATUSES } from "./workflow.ts";
@@ -80,7 +92,7 @@ export const ticketsRouter = staticRoutesFirst({
     .output(commentsPage)
     .query(({ ctx, input }) => listComments(ctx.db, ctx, input)),
 
-  addComment: resourceAction(tickets, "write", {
+  createComment: resourceAction(tickets, "write", {
     method: "POST",
     path: "/{id}/comments",
     summary: "Reply on a ticket or add an internal note (the first public reply by a member is the first response; new → open)",
@@ -88,4 +100,35 @@ export const ticketsRouter = staticRoutesFirst({
     .input(addCommentInput)
     .output(commentOutput)
     .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => addComment(tx, ctx, input))),
+
+  customerReply: resourceAction(tickets, "write", {
+    method: "POST",
+    path: "/{id}/customer-reply",
+    summary:
+      "Record a customer's reply (received by email, phone, chat): a public comment by the contact; a pending ticket goes back to open, a resolved one is reopened",
+  })
+    .input(customerReplyInput)
+    .output(commentOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => addComment(tx, ctx, { ...input, isPublic: true }))),
+
+  updateComment: resourceAction(tickets, "write", {
+    method: "PATCH",
+    path: "/{id}/comments/{commentId}",
+    summary: "Edit a comment's body (its author, or a member with tickets:delete)",
+  })
+    .input(updateCommentInput)
+    .output(commentOutput)
+    .mutation(({ ctx, input }) => ctx.db.$transaction((tx) => updateComment(tx, ctx, input))),
+
+  deleteComment: resourceAction(tickets, "write", {
+    method: "DELETE",
+    path: "/{id}/comments/{commentId}",
+    summary: "Take a comment out of the thread (its author, or a member with tickets:delete); the audit log keeps it",
+  })
+    .input(deleteCommentInput)
+    .output(okOutput)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.db.$transaction((tx) => deleteComment(tx, ctx, input));
+      return { ok: true as const };
+    }),
 } satisfies TRPCRouterRecord);

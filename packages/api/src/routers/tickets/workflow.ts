@@ -4,6 +4,7 @@ import { lockRecord, writeRecord } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { policyOfTicket, statusColumns } from "./columns.ts";
 import { type TicketStatus, tickets } from "./schemas.ts";
+import type { SlaPolicyClock } from "./sla.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -54,7 +55,18 @@ export async function reopenTicket(tx: Tx, ctx: OrgContext, id: string) {
       `a ${from} ticket cannot be reopened: only resolved and closed tickets can (from ${from} it may move to ${TRANSITIONS[from].join(", ")})`,
     );
   }
+  return writeRecord<Ticket>(
+    tx,
+    ctx,
+    tickets,
+    ticket,
+    reopenColumns(ticket, await policyOfTicket(tx, ctx, ticket), new Date()),
+    "reopen",
+  );
+}
+
+/** The columns of reopening a resolved or closed ticket at `now`: its resolution undone, open, its clock running on. */
+export function reopenColumns(ticket: Ticket, policy: SlaPolicyClock | null, now: Date) {
   const undone = { resolvedAt: null, resolutionSeconds: null, closedAt: null, reopenedCount: ticket.reopenedCount + 1 };
-  const columns = statusColumns({ ...ticket, ...undone }, "open", await policyOfTicket(tx, ctx, ticket), new Date());
-  return writeRecord<Ticket>(tx, ctx, tickets, ticket, { ...undone, ...columns }, "reopen");
+  return { ...undone, ...statusColumns({ ...ticket, ...undone }, "open", policy, now) };
 }
