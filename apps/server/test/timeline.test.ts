@@ -105,4 +105,121 @@ describe("the timeline", () => {
       [viaPrimary.id, { resource: "contacts", id: primary.id }],
     ]);
   });
+
+  it("rolls a company's contacts' and deals' meetings and its contacts' tickets into its timeline, marked via, each once", async () => {
+    const { client } = crm.owner;
+    const company = await client.companies.create.mutate({ name: `Rollup ${unique()}` });
+    const other = await client.companies.create.mutate({ name: `Elsewhere ${unique()}` });
+    const primary = await client.contacts.create.mutate({ firstName: "Primary", primaryCompanyId: company.id });
+    const linked = await client.contacts.create.mutate({ firstName: "Linked" });
+    await client.contacts.linkCompany.mutate({ id: linked.id, companyId: company.id });
+    const outsider = await client.contacts.create.mutate({ firstName: "Outsider", primaryCompanyId: other.id });
+    const deal = await client.deals.create.mutate({ name: `Deal ${unique()}`, companyId: company.id });
+
+    const hour = (hh: number) => `2032-03-01T${String(hh).padStart(2, "0")}:00:00.000Z`;
+    const meet = (hh: number, links: { contactId?: string; companyId?: string; dealId?: string }) =>
+      client.meetings.create.mutate({ title: `Meeting ${unique()}`, startAt: hour(hh), endAt: hour(hh + 1), ...links });
+    const own = await meet(1, { companyId: company.id });
+    const ofPrimary = await meet(2, { contactId: primary.id });
+    const ofLinked = await meet(3, { contactId: linked.id });
+    // Linked to the company and to one of its contacts: once, the company's own.
+    const ownAndLinked = await meet(4, { contactId: linked.id, companyId: company.id });
+    const ofDeal = await meet(5, { dealId: deal.id });
+    // Linked to a deal and a contact of the company: once, through the contact.
+    const ofDealAndPrimary = await meet(6, { dealId: deal.id, contactId: primary.id });
+    // A contact of another company: through the deal only.
+    const ofDealAndOutsider = await meet(7, { dealId: deal.id, contactId: outsider.id });
+    const ofOutsider = await meet(8, { contactId: outsider.id });
+    // Another company's, with one of this company's contacts: through the contact.
+    const ofPrimaryAtOther = await meet(9, { contactId: primary.id, companyId: other.id });
+
+    const ticket = (links: { contactId?: string; companyId?: string }) =>
+      client.tickets.create.mutate({ subject: `Ticket ${unique()}`, ...links });
+    const ownTicket = await ticket({ companyId: company.id });
+    const primaryTicket = await ticket({ contactId: primary.id });
+    const linkedTicket = await ticket({ contactId: linked.id });
+    const ownAndLinkedTicket = await ticket({ contactId: linked.id, companyId: company.id });
+    const outsiderTicket = await ticket({ contactId: outsider.id });
+    const primaryAtOtherTicket = await ticket({ contactId: primary.id, companyId: other.id });
+
+    type Entry = { type: string; id: string; via?: { resource: string; id: string } | null };
+    const shape = (entries: Entry[]) => entries.map((entry) => [entry.type, entry.id, entry.via ?? null]);
+    const byId = (rows: unknown[][]) => [...rows].sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    const viaPrimary = { resource: "contacts", id: primary.id };
+    const viaLinked = { resource: "contacts", id: linked.id };
+    const viaDeal = { resource: "deals", id: deal.id };
+
+    const meetings = await client.companies.timeline.query({ id: company.id, types: ["meeting"], limit: 100 });
+    expect(shape(meetings.items)).toEqual([
+      ["meeting", ofPrimaryAtOther.id, viaPrimary],
+      ["meeting", ofDealAndOutsider.id, viaDeal],
+      ["meeting", ofDealAndPrimary.id, viaPrimary],
+      ["meeting", ofDeal.id, viaDeal],
+      ["meeting", ownAndLinked.id, null],
+      ["meeting", ofLinked.id, viaLinked],
+      ["meeting", ofPrimary.id, viaPrimary],
+      ["meeting", own.id, null],
+    ]);
+    expect(meetings.items.map((entry) => entry.id)).not.toContain(ofOutsider.id);
+
+    // Tickets are at their creation, possibly the same millisecond: the set, then the order.
+    const tickets = await client.companies.timeline.query({ id: company.id, types: ["ticket"], limit: 100 });
+    const expectedTickets = [
+      ["ticket", ownTicket.id, null],
+      ["ticket", primaryTicket.id, viaPrimary],
+      ["ticket", linkedTicket.id, viaLinked],
+      ["ticket", ownAndLinkedTicket.id, null],
+      ["ticket", primaryAtOtherTicket.id, viaPrimary],
+    ];
+    expect(byId(shape(tickets.items))).toEqual(byId(expectedTickets));
+    expect(tickets.items.map((entry) => entry.id)).not.toContain(outsiderTicket.id);
+    const order = tickets.items.map((entry) => [new Date(entry.occurredAt).getTime(), entry.id] as const);
+    expect(order).toEqual([...order].sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? 1 : -1)));
+    const ticketEntry = tickets.items.find((entry) => entry.id === primaryTicket.id);
+    expect(ticketEntry?.type === "ticket" && ticketEntry.data).toMatchObject({
+      displayNumber: primaryTicket.displayNumber,
+      contactId: primary.id,
+      companyId: null,
+    });
+
+    // Two at a time through the cursor: the same entries, each once.
+    const paged: Entry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.companies.timeline.query({ id: company.id, types: ["meeting", "ticket"], limit: 2, cursor });
+      paged.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(paged).toHaveLength(13);
+    expect(byId(shape(paged))).toEqual(byId([...shape(meetings.items), ...expectedTickets]));
+
+    // A contact's own timeline rolls nothing up: its own meetings and tickets, none via.
+    const ofContact = await client.contacts.timeline.query({ id: linked.id, types: ["meeting", "ticket"], limit: 100 });
+    expect(byId(shape(ofContact.items))).toEqual(
+      byId([
+        ["meeting", ofLinked.id, null],
+        ["meeting", ownAndLinked.id, null],
+        ["ticket", linkedTicket.id, null],
+        ["ticket", ownAndLinkedTicket.id, null],
+      ]),
+    );
+    const ofPrimaryContact = await client.contacts.timeline.query({ id: primary.id, types: ["meeting"], limit: 100 });
+    expect(shape(ofPrimaryContact.items)).toEqual([
+      ["meeting", ofPrimaryAtOther.id, null],
+      ["meeting", ofDealAndPrimary.id, null],
+      ["meeting", ofPrimary.id, null],
+    ]);
+
+    // The other company sees its own and its contact's, none of this company's.
+    const elsewhere = await client.companies.timeline.query({ id: other.id, types: ["meeting", "ticket"], limit: 100 });
+    expect(byId(shape(elsewhere.items))).toEqual(
+      byId([
+        ["meeting", ofDealAndOutsider.id, { resource: "contacts", id: outsider.id }],
+        ["meeting", ofOutsider.id, { resource: "contacts", id: outsider.id }],
+        ["meeting", ofPrimaryAtOther.id, null],
+        ["ticket", outsiderTicket.id, { resource: "contacts", id: outsider.id }],
+        ["ticket", primaryAtOtherTicket.id, null],
+      ]),
+    );
+  });
 });

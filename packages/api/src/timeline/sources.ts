@@ -8,47 +8,75 @@ import type { SourceQuery, TimelineSource } from "./registry.ts";
  * - interactions: Interaction (organizationId, leadId|contactId|companyId|dealId, occurredAt, id);
  * - field changes, conversions, merges: AuditLog (organizationId, entityType, entityId, createdAt, id);
  * - notes: LeadNote (leadId, createdAt), an incremental sort on id for equal times;
- * - stage moves: DealStageChange (organizationId, dealId, enteredAt, id).
+ * - stage moves: DealStageChange (organizationId, dealId, enteredAt, id);
+ * - meetings: Meeting (organizationId, leadId|contactId|companyId|dealId, startAt, id);
+ * - tickets: Ticket (organizationId, contactId|companyId, createdAt, id);
+ * - campaign memberships: CampaignMember (organizationId, leadId|contactId, targetedAt, id).
  *
- * Rollups (a company's contacts and deals, a contact's converted leads) are a nested loop: the
- * related ids from their own indexes, then per id a LATERAL read of at most n+1 entries on the
- * same index, the union sorted and cut to n+1 before any payload is built. So a first page costs
- * about (n+1) index entries per branch (per related record for rollups), whatever the record holds.
+ * Rollups (a company's contacts and deals for interactions and meetings, its contacts for tickets,
+ * a contact's converted leads for interactions and notes) are a nested loop: the related ids from
+ * their own indexes, then per id a LATERAL read of at most n+1 entries on the same index, the
+ * union sorted and cut to n+1 before any payload is built. So a first page costs about (n+1)
+ * index entries per branch (per related record for rollups), whatever the record holds.
  */
 
 const raw = Prisma.raw;
 
-/**
- * The interactions of `top`, a subquery of Interaction rows (all columns, plus "viaResource" and
- * "viaId" when they came through a related record) already ordered and cut to n+1.
- */
-function interactionEntries(q: SourceQuery, top: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`SELECT i."occurredAt", 'interaction'::text AS "type", i."id", i."authorId" AS "actorUserId",
-      NULL::uuid AS "actorApiKeyId",
-      CASE WHEN i."viaId" IS NULL THEN NULL ELSE jsonb_build_object('resource', i."viaResource", 'id', i."viaId") END AS "via",
-      jsonb_build_object('kind', i."kind", 'direction', i."direction", 'subject', i."subject", 'body', i."body",
-        'durationMinutes', i."durationMinutes", 'outcome', i."outcome", 'authorId', i."authorId", 'leadId', i."leadId",
-        'contactId', i."contactId", 'companyId', i."companyId", 'dealId', i."dealId") AS "data"
-    FROM (${top}) i${q.newestFirst(`i."occurredAt"`, `'interaction'`, `i."id"`)}`;
+/** A table whose rows are timeline entries of one type, at their `time` column, linked to records by LINK_OF columns. */
+interface EntryTable {
+  table: string;
+  time: string;
+  type: string;
 }
+
+const INTERACTIONS: EntryTable = { table: "Interaction", time: "occurredAt", type: "interaction" };
+const MEETINGS: EntryTable = { table: "Meeting", time: "startAt", type: "meeting" };
+const TICKETS: EntryTable = { table: "Ticket", time: "createdAt", type: "ticket" };
 
 const LINK_OF = { leads: "leadId", contacts: "contactId", companies: "companyId", deals: "dealId" } as const;
 
-/** The record's own interactions, with `exclude` (AND ...) leaving out those another branch yields. */
-function ownInteractions(q: SourceQuery, column: string, recordId: Prisma.Sql, via?: { resource: string; id: Prisma.Sql }) {
-  return Prisma.sql`SELECT x.*, ${via ? Prisma.sql`${via.resource}::text` : Prisma.sql`NULL::text`} AS "viaResource",
-      ${via ? via.id : Prisma.sql`NULL::uuid`} AS "viaId"
-    FROM "Interaction" x
-    WHERE x."organizationId" = ${q.record.organizationId}::uuid AND x.${raw(`"${column}"`)} = ${recordId}
-      AND x."deletedAt" IS NULL${q.after(`x."occurredAt"`, `'interaction'`, `x."id"`)}`;
+/** ` ORDER BY ... LIMIT n+1` of `rows` under `alias`. */
+function newestFirst(q: SourceQuery, rows: EntryTable, alias: string): Prisma.Sql {
+  return q.newestFirst(`${alias}."${rows.time}"`, `'${rows.type}'`, `${alias}."id"`);
 }
 
-/** Interactions that reach the record through related records (`related`: a query of their ids), each marked via. */
-function rolledUp(q: SourceQuery, column: string, resource: string, related: Prisma.Sql, exclude: Prisma.Sql) {
-  return Prisma.sql`SELECT r.* FROM (${related}) rel(id) CROSS JOIN LATERAL (
-      ${ownInteractions(q, column, Prisma.sql`rel.id`, { resource, id: Prisma.sql`rel.id` })}${exclude}
-      ${q.newestFirst(`x."occurredAt"`, `'interaction'`, `x."id"`)}
-    ) r`;
+/** The entry's `via` from the "viaResource" and "viaId" columns linkedRows adds. */
+function viaOf(alias: string): Prisma.Sql {
+  return raw(
+    `CASE WHEN ${alias}."viaId" IS NULL THEN NULL ELSE jsonb_build_object('resource', ${alias}."viaResource", 'id', ${alias}."viaId") END`,
+  );
+}
+
+/**
+ * Live rows of `rows` whose `column` is `recordId`, after the cursor, with "viaResource" and "viaId" (the
+ * related record they came through, or null). The caller adds exclusions (` AND ...`) and the order.
+ */
+function linkedRows(
+  q: SourceQuery,
+  rows: EntryTable,
+  column: string,
+  recordId: Prisma.Sql,
+  via?: { resource: string; id: Prisma.Sql },
+) {
+  return Prisma.sql`SELECT x.*, ${via ? Prisma.sql`${via.resource}::text` : Prisma.sql`NULL::text`} AS "viaResource",
+      ${via ? via.id : Prisma.sql`NULL::uuid`} AS "viaId"
+    FROM ${raw(`"${rows.table}"`)} x
+    WHERE x."organizationId" = ${q.record.organizationId}::uuid AND x.${raw(`"${column}"`)} = ${recordId}
+      AND x."deletedAt" IS NULL${q.after(`x."${rows.time}"`, `'${rows.type}'`, `x."id"`)}`;
+}
+
+/** The record's own rows, newest first, cut to n+1. */
+function ownRows(q: SourceQuery, rows: EntryTable): Prisma.Sql {
+  const own = linkedRows(q, rows, LINK_OF[q.record.resource], Prisma.sql`${q.record.id}::uuid`);
+  return Prisma.sql`(${own}${newestFirst(q, rows, "x")})`;
+}
+
+/** Rows that reach the record through related records (`related`: a query of their ids), each marked via. */
+function rolledUp(q: SourceQuery, rows: EntryTable, column: string, resource: string, related: Prisma.Sql, exclude: Prisma.Sql) {
+  return Prisma.sql`(SELECT r.* FROM (${related}) rel(id) CROSS JOIN LATERAL (
+      ${linkedRows(q, rows, column, Prisma.sql`rel.id`, { resource, id: Prisma.sql`rel.id` })}${exclude}
+      ${newestFirst(q, rows, "x")}
+    ) r)`;
 }
 
 function companyContacts(q: SourceQuery): Prisma.Sql {
@@ -60,33 +88,46 @@ function companyContacts(q: SourceQuery): Prisma.Sql {
       WHERE c."organizationId" = ${organizationId}::uuid AND c."primaryCompanyId" = ${id}::uuid AND c."deletedAt" IS NULL`;
 }
 
+/**
+ * A company's rows through its contacts and, when `rows` link deals, its deals: each row once, from the
+ * first branch that reaches it (the company's own, then a contact's, then a deal's).
+ */
+function companyRollups(q: SourceQuery, rows: EntryTable, options: { deals: boolean }): Prisma.Sql[] {
+  const { organizationId, id } = q.record;
+  const notOwn = Prisma.sql` AND x."companyId" IS DISTINCT FROM ${id}::uuid`;
+  const branches = [rolledUp(q, rows, "contactId", "contacts", companyContacts(q), notOwn)];
+  if (options.deals) {
+    const deals = Prisma.sql`SELECT d."id" FROM "Deal" d
+      WHERE d."organizationId" = ${organizationId}::uuid AND d."companyId" = ${id}::uuid AND d."deletedAt" IS NULL`;
+    const notOwnNorContacts = Prisma.sql`${notOwn} AND (x."contactId" IS NULL OR x."contactId" NOT IN (${companyContacts(q)}))`;
+    branches.push(rolledUp(q, rows, "dealId", "deals", deals, notOwnNorContacts));
+  }
+  return branches;
+}
+
 function convertedLeads(q: SourceQuery): Prisma.Sql {
   return Prisma.sql`SELECT l."id" FROM "Lead" l
     WHERE l."organizationId" = ${q.record.organizationId}::uuid AND l."convertedContactId" = ${q.record.id}::uuid`;
 }
 
+/** A company's interactions include its contacts' and its deals', a contact's those of the leads converted into it. */
 const interactionsSource: TimelineSource = {
   types: ["interaction"],
   appliesTo: ["leads", "contacts", "companies", "deals"],
   select(q) {
     const { resource, id } = q.record;
-    const column = LINK_OF[resource];
-    const own = ownInteractions(q, column, Prisma.sql`${id}::uuid`);
-    const branches = [Prisma.sql`(${own}${q.newestFirst(`x."occurredAt"`, `'interaction'`, `x."id"`)})`];
-    if (resource === "companies") {
-      // Linked to the company itself as well: already in its own branch.
-      const notOwn = Prisma.sql` AND x."companyId" IS DISTINCT FROM ${id}::uuid`;
-      branches.push(Prisma.sql`(${rolledUp(q, "contactId", "contacts", companyContacts(q), notOwn)})`);
-      const deals = Prisma.sql`SELECT d."id" FROM "Deal" d
-        WHERE d."organizationId" = ${q.record.organizationId}::uuid AND d."companyId" = ${id}::uuid AND d."deletedAt" IS NULL`;
-      const notOwnNorContacts = Prisma.sql`${notOwn} AND (x."contactId" IS NULL OR x."contactId" NOT IN (${companyContacts(q)}))`;
-      branches.push(Prisma.sql`(${rolledUp(q, "dealId", "deals", deals, notOwnNorContacts)})`);
-    }
+    const branches = [ownRows(q, INTERACTIONS)];
+    if (resource === "companies") branches.push(...companyRollups(q, INTERACTIONS, { deals: true }));
     if (resource === "contacts") {
       const notOwn = Prisma.sql` AND x."contactId" IS DISTINCT FROM ${id}::uuid`;
-      branches.push(Prisma.sql`(${rolledUp(q, "leadId", "leads", convertedLeads(q), notOwn)})`);
+      branches.push(rolledUp(q, INTERACTIONS, "leadId", "leads", convertedLeads(q), notOwn));
     }
-    return interactionEntries(q, Prisma.join(branches, " UNION ALL "));
+    return Prisma.sql`SELECT i."occurredAt", 'interaction'::text AS "type", i."id", i."authorId" AS "actorUserId",
+        NULL::uuid AS "actorApiKeyId", ${viaOf("i")} AS "via",
+        jsonb_build_object('kind', i."kind", 'direction', i."direction", 'subject', i."subject", 'body', i."body",
+          'durationMinutes', i."durationMinutes", 'outcome', i."outcome", 'authorId', i."authorId", 'leadId', i."leadId",
+          'contactId', i."contactId", 'companyId', i."companyId", 'dealId', i."dealId") AS "data"
+      FROM (${Prisma.join(branches, " UNION ALL ")}) i${newestFirst(q, INTERACTIONS, "i")}`;
   },
 };
 
@@ -145,23 +186,23 @@ const stageMovesSource: TimelineSource = {
   },
 };
 
-/** Meetings linked to the record, at their start: Meeting (organizationId, leadId|contactId|companyId|dealId, startAt, id). */
+/**
+ * Meetings linked to the record, at their start: Meeting (organizationId, leadId|contactId|companyId|dealId, startAt, id).
+ * A company's include its contacts' and its deals', as its interactions do.
+ */
 const meetingsSource: TimelineSource = {
   types: ["meeting"],
   appliesTo: ["leads", "contacts", "companies", "deals"],
   select(q) {
-    const { organizationId, resource, id } = q.record;
-    const column = raw(`"${LINK_OF[resource]}"`);
+    const branches = [ownRows(q, MEETINGS)];
+    if (q.record.resource === "companies") branches.push(...companyRollups(q, MEETINGS, { deals: true }));
     return Prisma.sql`SELECT m."startAt" AS "occurredAt", 'meeting'::text AS "type", m."id", m."createdById" AS "actorUserId",
-        NULL::uuid AS "actorApiKeyId", NULL::jsonb AS "via",
+        NULL::uuid AS "actorApiKeyId", ${viaOf("m")} AS "via",
         jsonb_build_object('title', m."title", 'startAt', m."startAt", 'endAt', m."endAt", 'timeZone', m."timeZone",
           'status', m."status", 'organizerId', m."organizerId", 'location', m."location", 'videoUrl', m."videoUrl",
           'outcome', m."outcome", 'leadId', m."leadId", 'contactId', m."contactId", 'companyId', m."companyId",
           'dealId', m."dealId") AS "data"
-      FROM (
-        SELECT * FROM "Meeting" m WHERE m."organizationId" = ${organizationId}::uuid AND m.${column} = ${id}::uuid
-          AND m."deletedAt" IS NULL${q.after(`m."startAt"`, `'meeting'`, `m."id"`)}${q.newestFirst(`m."startAt"`, `'meeting'`, `m."id"`)}
-      ) m`;
+      FROM (${Prisma.join(branches, " UNION ALL ")}) m${newestFirst(q, MEETINGS, "m")}`;
   },
 };
 
@@ -186,21 +227,22 @@ const campaignMembershipsSource: TimelineSource = {
   },
 };
 
-/** Tickets opened for a contact or a company, when they were opened: Ticket (organizationId, contactId|companyId, createdAt, id). */
+/**
+ * Tickets opened for a contact or a company, when they were opened: Ticket (organizationId, contactId|companyId, createdAt, id).
+ * A company's include its contacts' (a ticket links no deal).
+ */
 const ticketsSource: TimelineSource = {
   types: ["ticket"],
   appliesTo: ["contacts", "companies"],
   select(q) {
-    const { organizationId, resource, id } = q.record;
-    const column = resource === "contacts" ? "contactId" : "companyId";
+    const branches = [ownRows(q, TICKETS)];
+    if (q.record.resource === "companies") branches.push(...companyRollups(q, TICKETS, { deals: false }));
     return Prisma.sql`SELECT t."createdAt" AS "occurredAt", 'ticket'::text AS "type", t."id", t."createdById" AS "actorUserId",
-        NULL::uuid AS "actorApiKeyId", NULL::jsonb AS "via",
+        NULL::uuid AS "actorApiKeyId", ${viaOf("t")} AS "via",
         jsonb_build_object('number', t."number", 'displayNumber', 'T-' || t."number", 'subject', t."subject", 'status', t."status",
           'priority', t."priority", 'channel', t."channel", 'assigneeId', t."assigneeId", 'contactId', t."contactId",
           'companyId', t."companyId") AS "data"
-      FROM "Ticket" t
-      WHERE t."organizationId" = ${organizationId}::uuid AND t.${raw(`"${column}"`)} = ${id}::uuid AND t."deletedAt" IS NULL
-        ${q.after(`t."createdAt"`, `'ticket'`, `t."id"`)}${q.newestFirst(`t."createdAt"`, `'ticket'`, `t."id"`)}`;
+      FROM (${Prisma.join(branches, " UNION ALL ")}) t${newestFirst(q, TICKETS, "t")}`;
   },
 };
 
