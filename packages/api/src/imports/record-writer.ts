@@ -103,7 +103,7 @@ export interface ImportableResource<
   /** See FileRule. */
   openFileRule?(ctx: OrgContext): FileRule<Input>;
   /** The columns of a new record, derived columns included (the writer adds id, createdAt and updatedAt). */
-  newRow(ctx: OrgContext, input: Input): Record<string, unknown>;
+  newRow(ctx: OrgContext, input: Input, now: Date): Record<string, unknown>;
   /**
    * The new records' columns completed for the whole batch at once, in the batch's transaction (the
    * kit's `completeRows`: tickets take their numbers from the organization's counter).
@@ -313,7 +313,7 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       if (completed.length) {
         const built = completed.map((input) => ({
           id: uuidv7(now.getTime()),
-          ...resource.newRow(ctx, input),
+          ...resource.newRow(ctx, input, now),
           createdAt: now,
           updatedAt: now,
         }));

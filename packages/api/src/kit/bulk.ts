@@ -185,6 +185,7 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
   candidates = await withoutMissingReferences(tx, ctx, resource, candidates, results);
 
   const toCreate: { index: number; data: Values }[] = [];
+  const now = new Date();
   const taken = await takenUniqueValues(tx, ctx, resource, candidates);
   const firstIndex = new Map<string, number>();
   /** A row holding a unique value a live record or an earlier row holds. */
@@ -209,7 +210,7 @@ export async function bulkCreateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
     for (const { field } of resource.unique ?? []) {
       if (input[field] !== null && input[field] !== undefined) firstIndex.set(`${field}\u0000${input[field]}`, index);
     }
-    const columns = resource.hooks?.newRow?.(ctx, input) ?? input;
+    const columns = resource.hooks?.newRow?.(ctx, input, now) ?? input;
     toCreate.push({
       index,
       data: { ...columns, organizationId: ctx.org.id, createdById: ctx.actor.userId, updatedById: ctx.actor.userId },

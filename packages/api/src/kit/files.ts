@@ -97,8 +97,8 @@ export function importableOf(resource: AnyResource, options: ImportOptions = {})
     afterCreate: resource.hooks?.afterCreate as ImportableResource["afterCreate"],
     completeRows: resource.hooks?.completeRows,
     openFileRule: options.openFileRule,
-    newRow: (ctx, input) => ({
-      ...(resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input)),
+    newRow: (ctx, input, now) => ({
+      ...(resource.hooks?.newRow?.(ctx, input, now) ?? columnsOf(resource, input)),
       organizationId: ctx.org.id,
       createdById: ctx.actor.userId,
       updatedById: ctx.actor.userId,

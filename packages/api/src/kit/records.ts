@@ -105,18 +105,27 @@ export async function checkOwner(db: Tx, ctx: OrgContext, resource: AnyResource,
   if (member.status !== "active") throw badRequest(owner.field, "is not an active member of this organization");
 }
 
+/** `id` names a live record of `target` in the organization (NOT_FOUND naming `field` otherwise). */
+export async function checkReference(
+  db: Tx,
+  ctx: OrgContext,
+  target: { table: string; label: string },
+  field: string,
+  id: string,
+): Promise<void> {
+  const found = await db.$queryRawUnsafe<unknown[]>(
+    `SELECT 1 FROM "${target.table}" WHERE "organizationId" = $1::uuid AND "id" = $2::uuid AND "deletedAt" IS NULL`,
+    ctx.org.id,
+    id,
+  );
+  if (found.length === 0) throw referenceNotFound(field, `${target.label} not found`);
+}
+
 /** Every reference field of `values` names a live record of the organization (NOT_FOUND otherwise). */
 export async function checkReferences(db: Tx, ctx: OrgContext, resource: AnyResource, values: Values): Promise<void> {
   for (const [name, field] of Object.entries(resource.fields)) {
-    const target = field.references;
     const id = values[name];
-    if (!target || typeof id !== "string") continue;
-    const found = await db.$queryRawUnsafe<unknown[]>(
-      `SELECT 1 FROM "${target.table}" WHERE "organizationId" = $1::uuid AND "id" = $2::uuid AND "deletedAt" IS NULL`,
-      ctx.org.id,
-      id,
-    );
-    if (found.length === 0) throw referenceNotFound(name, `${target.label} not found`);
+    if (field.references && typeof id === "string") await checkReference(db, ctx, field.references, name, id);
   }
 }
 
@@ -180,7 +189,7 @@ export async function createRecord<Row extends RecordRow>(
   if (resource.owner) await checkOwner(tx, ctx, resource, input[resource.owner.field]);
   await checkReferences(tx, ctx, resource, input);
   await checkUnique(tx, ctx, resource, input);
-  const built = resource.hooks?.newRow?.(ctx, input) ?? columnsOf(resource, input);
+  const built = resource.hooks?.newRow?.(ctx, input, new Date()) ?? columnsOf(resource, input);
   const [columns] = resource.hooks?.completeRows ? await resource.hooks.completeRows(tx, ctx, [built]) : [built];
   const row = (await guardUnique(resource, input, () =>
     resource.model(tx).create({

@@ -271,8 +271,11 @@ export interface ResourceHooks<Row, Create, Patch, Prepared, Extra> {
    * another pipeline); every create path calls it, in the write's transaction.
    */
   completeInput?(tx: Tx, ctx: OrgContext, input: Create): Promise<Create>;
-  /** The columns of a new row from validated create input (derived columns included). */
-  newRow?(ctx: OrgContext, input: Create): Record<string, unknown>;
+  /**
+   * The columns of a new row from validated create input (derived columns included); `now` is
+   * the instant the row is created at, so columns derived from the time agree with createdAt.
+   */
+  newRow?(ctx: OrgContext, input: Create, now: Date): Record<string, unknown>;
   /**
    * The new rows of one write (one, or a bulk create's valid ones) completed from the database
    * just before they are inserted, in the write's transaction: what is drawn once per row, such

@@ -1,6 +1,6 @@
 import type { Meeting, MeetingAttendee, Prisma } from "@crm/db";
 import { badRequest, conflict } from "../../errors.ts";
-import { findRecord, lockRecord, referenceNotFound } from "../../kit/records.ts";
+import { checkReference, findRecord, lockRecord, referenceNotFound } from "../../kit/records.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { assertFree } from "./conflicts.ts";
@@ -16,6 +16,8 @@ export async function memberAttendeesOf(db: Tx, ctx: OrgContext, meetingId: stri
   });
   return rows.flatMap((row) => (row.userId ? [row.userId] : []));
 }
+
+const CONTACT = { table: "Contact", label: "Contact" };
 
 /**
  * Each attendee names a member or a live contact of the organization (404 naming the field, as an
@@ -36,11 +38,7 @@ export async function checkAttendees(db: Tx, ctx: OrgContext, attendees: readonl
       });
       if (!member) throw referenceNotFound(field, "no member of this organization has this id");
     } else if (attendee.contactId) {
-      const contact = await db.contact.findFirst({
-        where: { organizationId: ctx.org.id, id: attendee.contactId, deletedAt: null },
-        select: { id: true },
-      });
-      if (!contact) throw referenceNotFound(field, "Contact not found");
+      await checkReference(db, ctx, CONTACT, field, attendee.contactId);
     }
   }
 }

@@ -50,9 +50,9 @@ function openOverlapRule(ctx: OrgContext): FileRule<Record<string, unknown>> {
     const own = shelvesOf(organizer, booked);
     if (input.allowOverlap !== true) {
       const long = own[0] === `${organizer}:long`;
-      const compared = long ? [shelf(`${organizer}:all`)] : [...own, `${organizer}:long`].map(shelf);
-      for (const rows of compared) {
-        for (const other of rows.values()) {
+      const compared = long ? [`${organizer}:all`] : [...own, `${organizer}:long`];
+      for (const key of compared) {
+        for (const other of shelves.get(key)?.values() ?? []) {
           if (other.rowNumber < rowNumber && other.start < booked.end && booked.start < other.end) {
             return [{ field: "startAt", message: `overlaps row ${other.rowNumber} of the file (same organizer)` }];
           }

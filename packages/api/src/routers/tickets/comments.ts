@@ -1,7 +1,7 @@
 import type { Prisma, Ticket, TicketComment } from "@crm/db";
 import { z } from "zod";
 import { forbidden } from "../../errors.ts";
-import { findRecord, referenceNotFound, writeRecord } from "../../kit/records.ts";
+import { checkReference, findRecord, referenceNotFound, writeRecord } from "../../kit/records.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idSchema, timestamp } from "../../lib/schemas.ts";
@@ -79,11 +79,6 @@ const audited = (comment: TicketComment) => ({
   authorContactId: comment.authorContactId,
 });
 
-async function checkContact(tx: Tx, ctx: OrgContext, contactId: string) {
-  const contact = await tx.contact.findFirst({ where: { organizationId: ctx.org.id, id: contactId, deletedAt: null } });
-  if (!contact) throw referenceNotFound("contactId", "Contact not found");
-}
-
 /**
  * Adds a reply or note to a live ticket as the caller (or, with `contactId`, a customer's reply).
  * A member's first public reply is the ticket's first response (measured on its clock), and a new
@@ -93,7 +88,9 @@ async function checkContact(tx: Tx, ctx: OrgContext, contactId: string) {
 export async function addComment(tx: Tx, ctx: OrgContext, input: z.output<typeof addCommentInput> & { contactId?: string }) {
   const ticket = await lockLiveTicket(tx, ctx, input.id);
   const fromContact = input.contactId !== undefined;
-  if (input.contactId !== undefined) await checkContact(tx, ctx, input.contactId);
+  if (input.contactId !== undefined) {
+    await checkReference(tx, ctx, { table: "Contact", label: "Contact" }, "contactId", input.contactId);
+  }
   const comment = await tx.ticketComment.create({
     data: {
       organizationId: ctx.org.id,

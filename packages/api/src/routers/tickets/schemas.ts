@@ -140,7 +140,7 @@ export const tickets = defineResource({
       // A named policy that does not exist is the reference check's to refuse (it runs next).
       return { ...values, slaPolicyId: policy?.id ?? values.slaPolicyId ?? null, policy: policy ? policyClock(policy) : null };
     },
-    newRow: (_ctx, input) => newTicketColumns(input as Record<string, unknown> & { policy?: SlaPolicyClock | null }, new Date()),
+    newRow: (_ctx, input, now) => newTicketColumns(input as Record<string, unknown> & { policy?: SlaPolicyClock | null }, now),
     completeRows: async (tx, ctx, rows) => {
       const [counter] = await tx.$queryRaw<{ last: number }[]>`
         INSERT INTO "TicketCounter" ("organizationId", "last") VALUES (${ctx.org.id}::uuid, ${1000 + rows.length})
