@@ -89,8 +89,12 @@ function faultOf(error: ErrorLike): DatabaseFault | undefined {
   if (known) return known;
   if (code === "P2024") return { kind: "busy", reason: "no connection came free in time" };
   if (code && PRISMA_CODES[code]) return unavailable(PRISMA_CODES[code]);
-  // Prisma's interactive transactions: no connection within `maxWait`, or the transaction outlived `timeout`.
-  if (code === "P2028" && /Unable to start a transaction in the given time|expired transaction/.test(message)) {
+  // Prisma's interactive transactions: no connection within `maxWait`, or the transaction outlived
+  // `timeout` ("not found" once Prisma, which remembers only the last 100 closed ones, forgot it).
+  if (
+    code === "P2028" &&
+    /Unable to start a transaction in the given time|expired transaction|Transaction not found/.test(message)
+  ) {
     return { kind: "busy", reason: "the transaction could not run in time" };
   }
   return undefined;

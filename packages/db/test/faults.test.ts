@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { openDatabase } from "../src/database.ts";
 import { DatabaseBusyError, databaseFault } from "../src/faults.ts";
 
 const pgError = (code: string, message = "boom") => Object.assign(new Error(message), { code, severity: "FATAL" });
@@ -35,6 +36,17 @@ describe("databaseFault", () => {
       "Prisma's transaction start timeout",
       prismaError("P2028", "Transaction API error: Unable to start a transaction in the given time."),
     ],
+    [
+      "a query of a transaction that outlived its timeout",
+      prismaError("P2028", "Transaction API error: A query cannot be executed on an expired transaction."),
+    ],
+    [
+      "a query of a timed-out transaction Prisma has forgotten",
+      prismaError(
+        "P2028",
+        "Transaction API error: Transaction not found. Transaction ID is invalid, refers to an old closed transaction",
+      ),
+    ],
     ["Prisma's pool timeout", prismaError("P2024")],
     ["a busy error as a cause", new Error("wrapped", { cause: new DatabaseBusyError("queue full") })],
   ])("%s is the database being busy", (_, error) => {
@@ -44,10 +56,52 @@ describe("databaseFault", () => {
   it.each([
     ["a unique violation", prismaError("P2002")],
     ["a syntax error", pgError("42601")],
-    ["a closed transaction used by mistake", prismaError("P2028", "Transaction not found.")],
+    [
+      "a committed transaction used by mistake",
+      prismaError(
+        "P2028",
+        "Transaction API error: Transaction already closed: A query cannot be executed on a committed transaction.",
+      ),
+    ],
     ["a plain bug", new TypeError("undefined is not a function")],
     ["not an error", "text"],
   ])("%s is not a fault of the database", (_, error) => {
     expect(databaseFault(error)).toBeUndefined();
+  });
+});
+
+describe("a transaction that outlives its timeout, through Prisma", () => {
+  // Prisma remembers only the last 100 closed transactions: once more have closed since, a late
+  // query of a timed-out one is "Transaction not found", which a burst of writes reaches.
+  it.each([0, 400])("is busy when its late query runs after %i other transactions", async (others) => {
+    const url = process.env.TEST_DATABASE_URL;
+    const db = await openDatabase(url ? { kind: "postgres", url } : { kind: "pglite" });
+    try {
+      let resume!: () => void;
+      const othersDone = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      const late = db.prisma
+        .$transaction(
+          async (tx) => {
+            await tx.$queryRawUnsafe("SELECT 1");
+            await othersDone;
+            await tx.$queryRawUnsafe("SELECT 2");
+          },
+          { timeout: 100 },
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      for (let i = 0; i < others; i++) await db.prisma.$transaction((tx) => tx.$queryRawUnsafe("SELECT 3"));
+      resume();
+      const error = await late;
+      expect((error as { code?: string }).code).toBe("P2028");
+      expect(databaseFault(error)?.kind).toBe("busy");
+    } finally {
+      await db.close();
+    }
   });
 });
