@@ -269,13 +269,30 @@ describe("SLA policies", () => {
     const org = await crm.server.signup("Policies");
     const bad = await crm.server.rest("POST", "/sla-policies", {
       token: org.token(),
-      body: { name: "Bad", targets: targets(60, 30), timeZone: "Mars/Olympus", businessHours: { mon: [["17:00", "09:00"]] } },
+      body: {
+        name: "Bad",
+        targets: targets(60, 30),
+        timeZone: "Mars/Olympus",
+        businessHours: {
+          mon: [["17:00", "09:00"]],
+          // Overlapping spans would count 11:00 to 12:00 twice.
+          tue: [
+            ["11:00", "13:00"],
+            ["09:00", "12:00"],
+          ],
+          wed: [
+            ["13:00", "17:00"],
+            ["09:00", "13:00"],
+          ],
+        },
+      },
     });
     expect(bad.status).toBe(400);
     const paths = bad.body.issues.map((issue: { path: string }) => issue.path).sort();
     expect(paths).toEqual(
       [
         "businessHours.mon.0",
+        "businessHours.tue",
         "targets.high.resolutionMinutes",
         "targets.low.resolutionMinutes",
         "targets.medium.resolutionMinutes",

@@ -30,9 +30,16 @@ const targetsSchema = z
   });
 
 const time = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, { error: 'must be a time "HH:MM" (00:00 to 24:00)' });
+/** Overlapping spans would count their common hours twice. "HH:MM" strings sort as times do. */
+function spansApart(spans: readonly (readonly [string, string])[]): boolean {
+  const sorted = [...spans].sort(([a], [b]) => a.localeCompare(b));
+  return sorted.every(([open], index) => index === 0 || open >= (sorted[index - 1] as readonly [string, string])[1]);
+}
+
 const day = z
   .array(z.tuple([time, time]).refine(([open, close]) => open < close, { error: "must open before it closes" }))
   .max(4)
+  .refine(spansApart, { error: "must not overlap (a span opens at or after the previous one closes)" })
   .meta({ examples: [[["09:00", "17:00"]]] });
 
 const scheduleSchema = z
