@@ -325,6 +325,45 @@ describe("SLA policies", () => {
     });
   });
 
+  it("under business hours every target runs out within five years of the opening hours; the longest target the schema allows is measured under office hours", async () => {
+    const office = [["09:00", "17:00"]] as [string, string][];
+    const schedule = { mon: office, tue: office, wed: office, thu: office, fri: office };
+    // 5 × 480 = 2400 open minutes a week: 260 weeks hold 624,000, so the schema's longest target (525,600) fits.
+    const longest = await crm.owner.client.slaPolicies.create.mutate({
+      name: `Patient ${unique()}`,
+      targets: targets(525_600, 525_600),
+      businessHours: schedule,
+      timeZone: "America/New_York",
+    });
+    const ticket = await crm.owner.client.tickets.create.mutate({ subject: "Some day", slaPolicyId: longest.id });
+    const clock: BusinessClock = { timeZone: "America/New_York", schedule };
+    expect(ticket.resolutionDueAt).toEqual(addBusinessSeconds(ticket.createdAt, 525_600 * 60, clock));
+    expect(businessSecondsBetween(ticket.createdAt, ticket.resolutionDueAt as Date, clock)).toBe(525_600 * 60);
+
+    // One open minute a week holds 260 business minutes in five years.
+    const minute = { mon: [["09:00", "09:01"]] as [string, string][] };
+    const refused = await crm.server.rest("POST", "/sla-policies", {
+      token: crm.owner.token(),
+      body: {
+        name: `Rare ${unique()}`,
+        targets: { ...targets(200, 200), low: { firstResponseMinutes: 200, resolutionMinutes: 261 } },
+        businessHours: minute,
+      },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.issues).toEqual([
+      { path: "targets.low.resolutionMinutes", message: expect.stringContaining("at most 260 business minutes") },
+    ]);
+    // Narrowing the hours of a policy whose targets no longer fit is refused the same way, nothing written.
+    const narrowed = await crm.server.rest("PATCH", `/sla-policies/${longest.id}`, {
+      token: crm.owner.token(),
+      body: { businessHours: minute },
+    });
+    expect(narrowed.status).toBe(400);
+    expect(narrowed.body.issues.map((issue: { path: string }) => issue.path)).toContain("targets.urgent.firstResponseMinutes");
+    expect((await crm.owner.client.slaPolicies.byId.query({ id: longest.id })).businessHours).toEqual(schedule);
+  });
+
   it("business hours: due instants across the weekend from createdAt; a pause moves them by the business time it lasted", async () => {
     const weekdays = [["09:00", "17:00"]] as [string, string][];
     const schedule = { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays };

@@ -19,13 +19,30 @@ export interface BusinessClock {
   schedule: WeeklySchedule | null;
 }
 
-/** How far the arithmetic walks before giving up: a schedule with no open hour at all has none to find. */
-const MAX_DAYS = 3 * 366;
+/**
+ * The longest business time a schedule is asked to count out: as many minutes as it opens in this
+ * many weeks (see weeklyOpenMinutes), so that a target always runs out inside the walk.
+ */
+export const HORIZON_WEEKS = 260;
+
+/**
+ * How far the arithmetic walks before giving up: the horizon and a year more, which covers the
+ * partial first week and the minutes lost where a span crosses a DST gap (at most one a year).
+ */
+const MAX_DAYS = (HORIZON_WEEKS + 52) * 7;
 
 const minutesOf = (time: string) => {
   const [hours = 0, minutes = 0] = time.split(":").map(Number);
   return hours * 60 + minutes;
 };
+
+/** The minutes a schedule opens in a week of local time. */
+export function weeklyOpenMinutes(schedule: WeeklySchedule): number {
+  return WEEKDAYS.flatMap((weekday) => schedule[weekday] ?? []).reduce(
+    (total, [open, close]) => total + Math.max(0, minutesOf(close) - minutesOf(open)),
+    0,
+  );
+}
 
 /** The open intervals of one local day, as epoch milliseconds, in order. */
 function openIntervals(day: Temporal.PlainDate, clock: BusinessClock & { schedule: WeeklySchedule }): [number, number][] {

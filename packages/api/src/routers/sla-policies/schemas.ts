@@ -2,7 +2,7 @@ import type { Prisma, SlaPolicy } from "@crm/db";
 import { z } from "zod";
 import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
-import { isTimeZone, WEEKDAYS, type WeeklySchedule } from "../../lib/business-time.ts";
+import { HORIZON_WEEKS, isTimeZone, WEEKDAYS, type WeeklySchedule, weeklyOpenMinutes } from "../../lib/business-time.ts";
 import type { OrgContext } from "../../trpc.ts";
 import { type SlaPolicyClock, type SlaTargets, TICKET_PRIORITIES } from "../tickets/sla.ts";
 
@@ -59,6 +59,23 @@ const scheduleSchema = z
 
 const timeZone = z.string().trim().min(1).max(64).refine(isTimeZone, { error: "must be an IANA time zone (e.g. Europe/Berlin)" });
 
+/** Under business hours every target must run out within HORIZON_WEEKS of the schedule's opening hours. */
+function policyIssues(values: Record<string, unknown>) {
+  const schedule = values.businessHours as WeeklySchedule | null | undefined;
+  const targets = values.targets as SlaTargets | undefined;
+  if (!schedule || !targets) return [];
+  const weekly = weeklyOpenMinutes(schedule);
+  const longest = weekly * HORIZON_WEEKS;
+  return TICKET_PRIORITIES.flatMap((priority) =>
+    (["firstResponseMinutes", "resolutionMinutes"] as const)
+      .filter((metric) => (targets[priority]?.[metric] ?? 0) > longest)
+      .map((metric) => ({
+        path: ["targets", priority, metric],
+        message: `must be at most ${longest} business minutes: the opening hours (${weekly} minutes a week) in ${HORIZON_WEEKS / 52} years`,
+      })),
+  );
+}
+
 export const slaPolicies = defineResource({
   key: "slaPolicies",
   basePath: "/sla-policies",
@@ -84,6 +101,7 @@ export const slaPolicies = defineResource({
   },
   serverOnly: [],
   unique: [{ field: "name" }],
+  rules: policyIssues,
 });
 
 export const slaPolicyOutput = slaPolicies.schemas.output;
