@@ -372,7 +372,7 @@ describe("campaigns: members", () => {
     expect(selective).toBeGreaterThanOrEqual(12);
   });
 
-  it("moves members through the funnel: each step keeps its first time, earlier missing steps get the same time, unsubscribed stays", async () => {
+  it("moves members through the funnel: each step keeps its first time, earlier missing steps get the same time, nothing is recorded once unsubscribed", async () => {
     const campaign = await newCampaign();
     const [l1, l2] = [await lead(), await lead()];
     await crm.owner.client.campaigns.addMembers.mutate({ id: campaign.id, leadIds: [l1.id, l2.id] });
@@ -383,6 +383,7 @@ describe("campaigns: members", () => {
       await crm.owner.client.campaigns.setMemberStatus.mutate({ id: campaign.id, leadIds: [l1.id], status: "clicked" }),
     ).toEqual({
       updated: 1,
+      unsubscribed: 0,
       notMembers: 0,
     });
     const clicked = await member(l1.id);
@@ -399,11 +400,21 @@ describe("campaigns: members", () => {
       token: crm.owner.token(),
       body: { leadIds: [l1.id, l2.id, outsider.id], status: "unsubscribed" },
     });
-    expect(bulk).toMatchObject({ status: 200, body: { updated: 2, notMembers: 1 } });
-    await crm.owner.client.campaigns.setMemberStatus.mutate({ id: campaign.id, leadIds: [l2.id], status: "converted" });
-    const unsubscribed = await member(l2.id);
-    expect(unsubscribed?.status).toBe("unsubscribed");
-    expect(unsubscribed?.convertedAt).toBeInstanceOf(Date);
+    expect(bulk).toMatchObject({ status: 200, body: { updated: 2, unsubscribed: 0, notMembers: 1 } });
+    const left = await member(l2.id);
+    expect(left).toMatchObject({ status: "unsubscribed", sentAt: null, convertedAt: null });
+    expect(left?.unsubscribedAt).toBeInstanceOf(Date);
+    // A later step is not recorded for them (the funnel would count it): they are counted apart.
+    expect(
+      await crm.owner.client.campaigns.setMemberStatus.mutate({
+        id: campaign.id,
+        leadIds: [l1.id, l2.id, outsider.id],
+        status: "converted",
+      }),
+    ).toEqual({ updated: 0, unsubscribed: 2, notMembers: 1 });
+    expect(await member(l2.id)).toEqual(left);
+    const metrics = await crm.owner.client.campaigns.metrics.query({ id: campaign.id });
+    expect(metrics.members.funnel.find((entry) => entry.step === "converted")).toMatchObject({ reached: 0 });
     const rest = await crm.server.rest("GET", `/campaigns/${campaign.id}/members?status=unsubscribed`, {
       token: crm.owner.token(),
     });

@@ -90,13 +90,17 @@ export const setMemberStatusInput = needsOne(
     contactIds: memberIds("contact"),
     status: z.enum(SETTABLE_STATUSES).meta({
       description:
-        "The step the members reached, now. Its time is kept (the first time only); earlier steps of the funnel not recorded yet get the same time (a click means it was sent and opened). The status moves forward only, and unsubscribed stays.",
+        "The step the members reached, now. Its time is kept (the first time only); earlier steps of the funnel not recorded yet get the same time (a click means it was sent and opened). The status moves forward only; nothing is recorded for a member once unsubscribed.",
     }),
   },
   ["leadIds", "contactIds"],
 );
 export const setMemberStatusOutput = z.object({
   updated: z.number().int(),
+  unsubscribed: z
+    .number()
+    .int()
+    .meta({ description: "Members named that had unsubscribed: nothing is recorded for them (0 when unsubscribing)." }),
   notMembers: z.number().int().meta({ description: "Records named that were no members of the campaign." }),
 });
 
@@ -238,7 +242,8 @@ export async function removeMembers(tx: Tx, ctx: OrgContext, input: z.output<typ
 /**
  * Moves members to a step: its time is the first time it was reached (kept when set again), the
  * earlier funnel steps missing a time get the same one, and the status only moves forward along the
- * funnel (an unsubscribed member stays unsubscribed; its other steps' times are still kept).
+ * funnel. Unsubscribing ends it: no later step is recorded for an unsubscribed member (its funnel
+ * would count steps taken after it left).
  */
 export async function setMemberStatus(tx: Tx, ctx: OrgContext, input: z.output<typeof setMemberStatusInput>) {
   const campaign = await lockOpenCampaign(tx, ctx, input.id);
@@ -253,15 +258,20 @@ export async function setMemberStatus(tx: Tx, ctx: OrgContext, input: z.output<t
     stamps.map((stamp) => Prisma.sql`${stamp}${now}::timestamptz)`),
     ", ",
   );
-  const nextStatus =
-    status === "unsubscribed"
-      ? Prisma.sql`'unsubscribed'::"CampaignMemberStatus"`
-      : Prisma.sql`CASE WHEN m."status" = 'unsubscribed' THEN m."status"
-          WHEN array_position(${[...MEMBER_STEPS]}::text[], m."status"::text) < ${rank + 1} THEN ${status}::"CampaignMemberStatus"
-          ELSE m."status" END`;
+  const unsubscribing = status === "unsubscribed";
+  const nextStatus = unsubscribing
+    ? Prisma.sql`'unsubscribed'::"CampaignMemberStatus"`
+    : Prisma.sql`CASE WHEN array_position(${[...MEMBER_STEPS]}::text[], m."status"::text) < ${rank + 1}
+          THEN ${status}::"CampaignMemberStatus" ELSE m."status" END`;
+  const named = Prisma.sql`m."organizationId" = ${ctx.org.id}::uuid AND m."campaignId" = ${campaign.id}::uuid AND ${targetCondition(input)}`;
+  const [held] = unsubscribing
+    ? [{ count: 0 }]
+    : await tx.$queryRaw<{ count: number }[]>`
+        SELECT count(*)::int AS "count" FROM "CampaignMember" m WHERE ${named} AND m."status" = 'unsubscribed'`;
   const updated = await tx.$executeRaw`
     UPDATE "CampaignMember" m SET ${assignments}, "status" = ${nextStatus}, "updatedAt" = ${now}
-    WHERE m."organizationId" = ${ctx.org.id}::uuid AND m."campaignId" = ${campaign.id}::uuid AND ${targetCondition(input)}`;
+    WHERE ${named} ${unsubscribing ? Prisma.empty : Prisma.sql`AND m."status" <> 'unsubscribed'`}`;
+  const unsubscribed = held?.count ?? 0;
   if (updated > 0) {
     await writeAudit(tx, ctx, {
       action: "set-member-status",
@@ -271,7 +281,7 @@ export async function setMemberStatus(tx: Tx, ctx: OrgContext, input: z.output<t
       after: { memberStatus: status, members: updated },
     });
   }
-  return { updated, notMembers: namedCount(input) - updated };
+  return { updated, unsubscribed, notMembers: namedCount(input) - updated - unsubscribed };
 }
 
 const nameOf = (person: { firstName: string; lastName: string | null } | null) =>
