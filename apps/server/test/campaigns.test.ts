@@ -85,11 +85,18 @@ describe("campaigns: fields and rules", () => {
     expect(backwards).toMatchObject({ httpStatus: 400 });
     expect(backwards.message).toContain("endDate");
     const self = await failure(crm.owner.client.campaigns.update.mutate({ id: campaign.id, parentId: campaign.id }));
-    expect(self).toMatchObject({ httpStatus: 400 });
+    expect(self).toMatchObject({ httpStatus: 409 });
     expect(self.message).toContain("parentId");
     const loop = await failure(crm.owner.client.campaigns.update.mutate({ id: parent.id, parentId: campaign.id }));
-    expect(loop).toMatchObject({ httpStatus: 400 });
+    expect(loop).toMatchObject({ httpStatus: 409 });
     expect(loop.message).toContain("parentId");
+    // Two changes that would each close the loop the other opens: the tree lock lets one through.
+    const [left, right] = [await newCampaign(), await newCampaign()];
+    const crossed = await Promise.allSettled([
+      crm.owner.client.campaigns.update.mutate({ id: left.id, parentId: right.id }),
+      crm.owner.client.campaigns.update.mutate({ id: right.id, parentId: left.id }),
+    ]);
+    expect(crossed.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
     const foreignParent = await newCampaign({}, crm.stranger);
     const foreign = await failure(crm.owner.client.campaigns.update.mutate({ id: campaign.id, parentId: foreignParent.id }));
     expect(foreign).toMatchObject({ httpStatus: 404 });

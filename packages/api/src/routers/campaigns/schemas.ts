@@ -1,10 +1,9 @@
-import type { Campaign, Prisma } from "@crm/db";
-import { badRequest } from "../../errors.ts";
+import type { Campaign } from "@crm/db";
 import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
+import { parentTree } from "../../kit/tree.ts";
 import { timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm, searchTextOf } from "../../lib/search-text.ts";
-import type { OrgContext } from "../../trpc.ts";
 
 export const CAMPAIGN_TYPES = ["email", "social", "event", "webinar", "ads", "content", "referral", "other"] as const;
 export const CAMPAIGN_STATUSES = ["draft", "scheduled", "active", "paused", "completed", "cancelled"] as const;
@@ -75,7 +74,7 @@ const campaignFields = {
 
 const given = (value: unknown) => value !== null && value !== undefined;
 
-/** Money needs its currency; a campaign ends no earlier than it starts and is not its own parent. */
+/** Money needs its currency; a campaign ends no earlier than it starts. */
 function campaignIssues(values: Record<string, unknown>) {
   const issues: { path: string[]; message: string }[] = [];
   const amounts = MONEY_FIELDS.filter((name) => given(values[name]));
@@ -86,24 +85,11 @@ function campaignIssues(values: Record<string, unknown>) {
   if (startDate instanceof Date && endDate instanceof Date && endDate < startDate) {
     issues.push({ path: ["endDate"], message: "must not be before startDate" });
   }
-  if (given(values.id) && values.parentId === values.id)
-    issues.push({ path: ["parentId"], message: "must not be the campaign itself" });
   return issues;
 }
 
-/** A new parent may not be the campaign itself nor below it: the chain of parents stays a tree. */
-async function refuseParentCycle(tx: Prisma.TransactionClient, ctx: OrgContext, id: string, parentId: unknown) {
-  if (typeof parentId !== "string") return;
-  const below = await tx.$queryRaw<{ found: boolean }[]>`
-    WITH RECURSIVE ancestors AS (
-      SELECT c."id", c."parentId" FROM "Campaign" c WHERE c."organizationId" = ${ctx.org.id}::uuid AND c."id" = ${parentId}::uuid
-      UNION
-      SELECT c."id", c."parentId" FROM "Campaign" c JOIN ancestors a ON c."id" = a."parentId"
-      WHERE c."organizationId" = ${ctx.org.id}::uuid
-    )
-    SELECT EXISTS (SELECT 1 FROM ancestors WHERE "id" = ${id}::uuid) AS "found"`;
-  if (below[0]?.found) throw badRequest("parentId", "must not be the campaign itself or one of its sub-campaigns");
-}
+/** Campaigns and their sub-campaigns. */
+const campaignTree = parentTree("Campaign", "campaign");
 
 export const campaigns = defineResource({
   key: "campaigns",
@@ -125,7 +111,9 @@ export const campaigns = defineResource({
     },
     changeColumns: async (tx, ctx, before, changes) => {
       const row = before as Campaign;
-      if ("parentId" in changes) await refuseParentCycle(tx, ctx, row.id, changes.parentId);
+      if (typeof changes.parentId === "string" && changes.parentId !== row.parentId) {
+        await campaignTree.checkParent(tx, ctx, row.id, changes.parentId);
+      }
       if (!("name" in changes) && !("description" in changes)) return changes;
       const next = { ...row, ...changes } as Campaign;
       return { ...changes, searchText: searchTextOf([next.name, next.description]) };

@@ -3,8 +3,7 @@ import { conflict } from "../../errors.ts";
 import { type MergeInput, type MergeReference, mergeRecords } from "../../kit/merge.ts";
 import { lockRecords } from "../../kit/records.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { ancestorsIncludeSelf, lockCompanyTree } from "./hierarchy.ts";
-import { companies } from "./schemas.ts";
+import { companies, companyTree } from "./schemas.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -45,11 +44,11 @@ async function completeChoices(tx: Tx, ctx: OrgContext, input: MergeInput): Prom
  * survivor's parent was a subsidiary of a merged company) is refused, writing nothing.
  */
 export async function mergeCompanies(tx: Tx, ctx: OrgContext, input: MergeInput) {
-  await lockCompanyTree(tx, ctx);
+  await companyTree.lock(tx, ctx);
   const result = await mergeRecords(tx, ctx, companies, await completeChoices(tx, ctx, input), COMPANY_REFERENCES);
   if (result.dryRun) return result;
   const survivor = result.survivor as { id: string; parentId: string | null };
-  if (survivor.parentId && (await ancestorsIncludeSelf(tx, ctx, survivor.id, survivor.parentId))) {
+  if (survivor.parentId && (await companyTree.ancestorsInclude(tx, ctx, survivor.id, survivor.parentId))) {
     throw conflict("parentId", "the merge would make the survivor its own ancestor; change a parent first");
   }
   await tx.$executeRawUnsafe(

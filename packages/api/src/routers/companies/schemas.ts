@@ -2,10 +2,10 @@ import type { Company } from "@crm/db";
 import { z } from "zod";
 import { fields } from "../../kit/fields.ts";
 import { defineResource, recordModel } from "../../kit/resource.ts";
+import { parentTree } from "../../kit/tree.ts";
 import { pageInputShape } from "../../lib/pagination.ts";
 import { idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { normalizeSearchTerm, searchTextOf } from "../../lib/search-text.ts";
-import { checkParent } from "./hierarchy.ts";
 import { clearReferencesTo } from "./purge.ts";
 
 export const COMPANY_TYPES = ["prospect", "customer", "partner", "vendor", "other"] as const;
@@ -100,6 +100,9 @@ export function companySearchText(company: {
   return searchTextOf([company.name, company.domain, company.website, company.phone]);
 }
 
+/** Companies and their subsidiaries. */
+export const companyTree = parentTree("Company", "company");
+
 export const companies = defineResource({
   key: "companies",
   singular: "company",
@@ -120,7 +123,7 @@ export const companies = defineResource({
     changeColumns: async (tx, ctx, before, changes) => {
       const company = before as Company;
       if (typeof changes.parentId === "string" && changes.parentId !== company.parentId) {
-        await checkParent(tx, ctx, company.id, changes.parentId);
+        await companyTree.checkParent(tx, ctx, company.id, changes.parentId);
       }
       return { ...changes, searchText: companySearchText({ ...company, ...changes }) };
     },
