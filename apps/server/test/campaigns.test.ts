@@ -78,6 +78,10 @@ describe("campaigns: fields and rules", () => {
       scheduledAt: null,
     });
 
+    const noType = await failure(crm.owner.client.campaigns.create.mutate({ name: "x" } as never));
+    expect(noType.message).toBe(
+      'type: is required (one of "email"|"social"|"event"|"webinar"|"ads"|"content"|"referral"|"other")',
+    );
     const noCurrency = await failure(crm.owner.client.campaigns.create.mutate({ name: "x", type: "ads", budget: "10" }));
     expect(noCurrency).toMatchObject({ httpStatus: 400 });
     expect(noCurrency.message).toContain("currency");

@@ -94,7 +94,7 @@ describe("ticket workflow", () => {
           body: { status: to },
         });
         expect(refused.status, `${from} → ${to}`).toBe(409);
-        expect(refused.body.message).toContain(`a ${from} ticket cannot move to ${to}`);
+        expect(refused.body.message).toContain(`the ticket is ${from} and cannot move to ${to}`);
         expect(refused.body.message).toContain(`from ${from} it may move to ${ALLOWED[from].join(", ") || "no other status"}`);
       }
     });
@@ -117,7 +117,7 @@ describe("ticket workflow", () => {
       const ticket = await ticketIn(from);
       const refused = await failure(crm.owner.client.tickets.reopen.mutate({ id: ticket.id }));
       expect(refused).toMatchObject({ code: "CONFLICT", httpStatus: 409 });
-      expect(refused.message).toContain(`a ${from} ticket cannot be reopened`);
+      expect(refused.message).toContain(`the ticket is ${from} and cannot be reopened`);
     }
   });
 

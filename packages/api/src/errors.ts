@@ -1,12 +1,27 @@
 import { databaseFault } from "@crm/db";
 import { TRPCError } from "@trpc/server";
-import { ZodError, ZodRealError } from "zod";
+import { ZodError, ZodRealError, z } from "zod";
 import type { $ZodIssue } from "zod/v4/core";
 
 export interface FieldIssue {
   path: string;
   message: string;
 }
+
+/**
+ * A field left out says so (`type: is required (one of "email"|"social"|...)`) instead of zod's
+ * `Invalid option` / `received undefined`. Only zod's own messages are replaced: a schema's own
+ * `error` wins over this. Set once for the zod instance every procedure's input is parsed with.
+ */
+z.config({
+  customError: (issue) => {
+    if (issue.input !== undefined) return undefined;
+    if (issue.code === "invalid_type") return "is required";
+    if (issue.code === "invalid_value")
+      return `is required (one of ${issue.values.map((value) => JSON.stringify(value)).join("|")})`;
+    return undefined;
+  },
+});
 
 /** The path of an issue about the input as a whole (or the record's state) rather than one field. */
 export const WHOLE_INPUT = "(input)";

@@ -242,9 +242,8 @@ async function openRecordRows<Input extends Record<string, unknown>, Row extends
       if (!parsed.success) {
         for (const issue of describeIssues(parsed.error.issues)) {
           const field = issue.path.split(".")[0] ?? issue.path;
-          const message = issue.message === "Invalid input: expected string, received undefined" ? "is required" : issue.message;
           const source = resource.sourceColumns?.[field];
-          issues.push({ field, message, value: raw[field] ?? (source ? raw[source] : undefined) });
+          issues.push({ field, message: issue.message, value: raw[field] ?? (source ? raw[source] : undefined) });
         }
       }
       if (issues.length || !parsed.success) return { issues };

@@ -18,7 +18,7 @@ export async function setLeadActive(tx: Tx, ctx: OrgContext, id: string, isActiv
 export async function qualifyLead(tx: Tx, ctx: OrgContext, id: string) {
   const before = await lockLiveLead(tx, ctx, id);
   if (before.status === "won" || before.status === "lost")
-    throw conflict("status", `a ${before.status} lead cannot be qualified`);
+    throw conflict("status", `the lead is ${before.status} and cannot be qualified`);
   return changeLead(tx, ctx, before, { status: "qualified", disqualificationReason: null }, "qualify");
 }
 

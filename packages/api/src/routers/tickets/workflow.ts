@@ -33,7 +33,7 @@ export const lockLiveTicket = (tx: Tx, ctx: OrgContext, id: string) =>
 function refusal(from: TicketStatus, to: TicketStatus): string {
   const allowed = TRANSITIONS[from];
   const reopen = REOPENABLE.includes(from) ? "; reopen it to work on it again" : "";
-  return `a ${from} ticket cannot move to ${to}: from ${from} it may move to ${allowed.length ? allowed.join(", ") : "no other status"}${reopen}`;
+  return `the ticket is ${from} and cannot move to ${to}: from ${from} it may move to ${allowed.length ? allowed.join(", ") : "no other status"}${reopen}`;
 }
 
 /** Moves a live ticket to `status` when the workflow allows it (409 naming the allowed moves otherwise). */
@@ -52,7 +52,7 @@ export async function reopenTicket(tx: Tx, ctx: OrgContext, id: string) {
   if (!REOPENABLE.includes(from)) {
     throw conflict(
       "status",
-      `a ${from} ticket cannot be reopened: only resolved and closed tickets can (from ${from} it may move to ${TRANSITIONS[from].join(", ")})`,
+      `the ticket is ${from} and cannot be reopened: only resolved and closed tickets can (from ${from} it may move to ${TRANSITIONS[from].join(", ")})`,
     );
   }
   return writeRecord<Ticket>(
