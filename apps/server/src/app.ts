@@ -24,7 +24,7 @@ import type { Config } from "./config.ts";
 import { drainConnectionsOnClose } from "./connection-drain.ts";
 import { registerDocs } from "./docs.ts";
 import { registerFileRoutes } from "./file-routes.ts";
-import { parseJsonText, registerJsonBodyParser } from "./json-body.ts";
+import { checkJsonObjectBody, parseJsonText, registerJsonBodyParser } from "./json-body.ts";
 import type { LogOutput } from "./log-output.ts";
 import { checkUrl, clientErrorHandler, frameworkErrors, MAX_URL_BYTES } from "./request-guards.ts";
 import { addRequestIdToTrpcErrors, fastifyErrorHandler, normalizeBridgeError } from "./rest-errors.ts";
@@ -208,6 +208,7 @@ export async function buildApp({ config, database, logOutput, resources = RESOUR
   await app.register(async (rest) => {
     rest.addHook("preHandler", async (request) => {
       if (request.body !== undefined) {
+        checkJsonObjectBody(request.body);
         // The app's JSON parser (the only one here) took the body, whatever the case of its media
         // type; the bridge compares it case-sensitively.
         request.headers["content-type"] = "application/json";

@@ -78,6 +78,24 @@ export function parseJsonText(text: string, what = "JSON body"): unknown {
   return value;
 }
 
+/** What a parsed JSON value is, as a caller would name it: "null", "an array", "a number", ... */
+function kindOfJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+/**
+ * A REST body is the operation's input object (the bridge spreads it into the input, so `null`,
+ * `[]` or `42` read as no fields at all, and `"s"` as a field "0"): anything but a JSON object is a
+ * 400 before the operation runs.
+ */
+export function checkJsonObjectBody(body: unknown) {
+  if (typeof body === "object" && body !== null && !Array.isArray(body)) return;
+  const message = `The JSON body must be an object, not ${kindOfJson(body)}`;
+  throw new HttpError(400, message, [{ path: "(input)", message }]);
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The charset parameter of a content type, lower-cased; undefined when there is none. */

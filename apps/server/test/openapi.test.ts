@@ -90,7 +90,7 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  it("answers errors with one shared schema of the real body, 429 and 503 with Retry-After", () => {
+  it("answers errors with one shared schema of the real body, 429 and 503 with Retry-After; 414 and 431 on every operation", () => {
     const error = document.components.schemas?.Error as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(error.properties).sort()).toEqual(["code", "existingId", "issues", "message", "requestId"]);
     expect(error.required.sort()).toEqual(["code", "message", "requestId"]);
@@ -99,10 +99,11 @@ describe("the OpenAPI document", () => {
       for (const [status, response] of errors) {
         expect(response, `${operationKey(method, route)} ${status}`).toHaveProperty("$ref");
       }
+      const readsBody = method !== "get";
       expect(
         errors.map(([status]) => status),
         operationKey(method, route),
-      ).toEqual(expect.arrayContaining(["400", "500", "503"]));
+      ).toEqual(expect.arrayContaining(["400", "414", "431", "500", "503", ...(readsBody ? ["413", "415"] : [])]));
     }
     const responses = document.components.responses as Record<string, { headers?: Record<string, unknown> }>;
     expect(responses.TooManyRequests?.headers).toHaveProperty("Retry-After");

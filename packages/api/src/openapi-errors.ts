@@ -4,12 +4,19 @@ import { z } from "zod";
 /** The name of the shared error body schema in `components.schemas`. */
 export const ERROR_COMPONENT = "Error";
 
-const ERROR_CODES = Object.keys(TRPC_ERROR_CODES_BY_KEY) as [TRPC_ERROR_CODE_KEY, ...TRPC_ERROR_CODE_KEY[]];
+/** Codes of statuses only the HTTP layer answers, which tRPC has no code for. */
+const HTTP_LAYER_CODES = ["URI_TOO_LONG", "REQUEST_HEADER_FIELDS_TOO_LARGE"] as const;
+type ErrorCode = TRPC_ERROR_CODE_KEY | (typeof HTTP_LAYER_CODES)[number];
+
+const ERROR_CODES = [...Object.keys(TRPC_ERROR_CODES_BY_KEY), ...HTTP_LAYER_CODES] as ErrorCode[] as [ErrorCode, ...ErrorCode[]];
 
 /** The body of every REST error, whoever raises it (procedure, bridge, Fastify, file route). */
 export const restErrorSchema = z
   .object({
-    code: z.enum(ERROR_CODES).meta({ description: "The class of the error; each HTTP status has one (tRPC's error codes)." }),
+    code: z.enum(ERROR_CODES).meta({
+      description:
+        "The class of the error; each HTTP status has one (tRPC's error codes, and `URI_TOO_LONG` and `REQUEST_HEADER_FIELDS_TOO_LARGE` of the HTTP layer).",
+    }),
     message: z.string().meta({ description: "What went wrong, naming the field when one is at fault." }),
     issues: z
       .array(
@@ -32,12 +39,12 @@ export const restErrorSchema = z
   })
   .meta({ description: "An error: `{ code, message, issues?, existingId?, requestId }`." });
 
-export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 500, 503] as const;
+export const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 414, 415, 429, 431, 500, 503] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
 interface ErrorResponse {
   component: string;
-  code: TRPC_ERROR_CODE_KEY;
+  code: ErrorCode;
   description: string;
   exampleMessage: string;
   exampleIssues?: { path: string; message: string }[];
@@ -93,6 +100,12 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponse> = {
     description: "The body is larger than the server takes (BODY_LIMIT_BYTES; IMPORT_MAX_FILE_BYTES for an import file).",
     exampleMessage: "Request body is too large",
   },
+  414: {
+    component: "UriTooLong",
+    code: "URI_TOO_LONG",
+    description: "The URL (path and query) is longer than the server takes (8,192 bytes).",
+    exampleMessage: "The URL is longer than 8192 bytes",
+  },
   415: {
     component: "UnsupportedMediaType",
     code: "UNSUPPORTED_MEDIA_TYPE",
@@ -105,6 +118,12 @@ const ERROR_RESPONSES: Record<ErrorStatus, ErrorResponse> = {
     description: "Too many attempts; retry after the number of seconds in `Retry-After`.",
     exampleMessage: "Too many attempts; retry in 900 s",
     retryAfter: true,
+  },
+  431: {
+    component: "RequestHeaderFieldsTooLarge",
+    code: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    description: "The request headers are larger than the server takes (16 KiB in all); the connection is closed.",
+    exampleMessage: "The request headers are larger than the server accepts (16 KiB in all)",
   },
   500: {
     component: "InternalServerError",
@@ -133,20 +152,21 @@ export interface OperationTraits {
   declared?: readonly number[];
 }
 
-const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+/** The methods whose body the server reads (Fastify reads a DELETE's too, though no operation takes one). */
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
 function isErrorStatus(status: number): status is ErrorStatus {
   return (ERROR_STATUSES as readonly number[]).includes(status);
 }
 
 /**
- * Every operation can be sent a bad request, fail unexpectedly, or find the database down; one
- * that needs a credential can be refused it; one with a body can get one too large or of the
- * wrong type; one that names records can name a missing one; every write passes the unique
- * constraints and the record's state (a unique violation anywhere is a 409).
+ * Every operation can be sent a bad request, a URL or headers too long, fail unexpectedly, or find
+ * the database down; one that needs a credential can be refused it; one whose body the server reads
+ * can get one too large or of the wrong type; one that names records can name a missing one; every
+ * write passes the unique constraints and the record's state (a unique violation anywhere is a 409).
  */
 export function errorStatusesOf(traits: OperationTraits): ErrorStatus[] {
-  const statuses = new Set<ErrorStatus>([400, 500, 503]);
+  const statuses = new Set<ErrorStatus>([400, 414, 431, 500, 503]);
   if (traits.protect) for (const status of [401, 403] as const) statuses.add(status);
   if (BODY_METHODS.has(traits.method.toUpperCase())) for (const status of [413, 415] as const) statuses.add(status);
   if (traits.addressesRecords) statuses.add(404);

@@ -479,13 +479,15 @@ export interface RestOutcome {
 
 /**
  * Calls `info` through the REST bridge: path parameters (`{id}`) are substituted from the input,
- * the rest of the input goes into the query string for GET/DELETE and into a JSON body otherwise.
+ * the rest of the input goes into the query string for GET/DELETE and into a JSON body otherwise;
+ * `rawBody`, when given, is sent as the JSON body instead (text a JSON body may not be).
  */
 export async function callRest(
   server: TestServer,
   token: string,
   info: ProcedureInfo,
   input: Record<string, unknown> | undefined,
+  { rawBody }: { rawBody?: string } = {},
 ): Promise<RestOutcome> {
   if (!info.openapi) throw new Error(`${info.path} has no REST route`);
   const rest = { ...input };
@@ -507,7 +509,11 @@ export async function callRest(
   } else {
     body = rest;
   }
-  const response = await server.rest(method, url, { token, body });
+  const response = await server.rest(
+    method,
+    url,
+    rawBody === undefined ? { token, body } : { token, rawBody, headers: { "content-type": "application/json" } },
+  );
   const errorBody = response.body as { code?: string; message?: string } | undefined;
   return {
     status: response.status,
