@@ -11,6 +11,8 @@ import {
   generateInput,
   type JsonSchema,
   type ProcedureInfo,
+  preparationsOf,
+  prepareRecord,
   procedures,
 } from "./support/procedures.ts";
 import { startTestServer, type TestServer, type TestUser } from "./support/server.ts";
@@ -63,6 +65,21 @@ async function readBack(router: string, id: string): Promise<unknown> {
   return outcome.data;
 }
 
+/** A record of org B to mix into a bulk call of `info`, in the state `info` needs (bulkRestore: soft-deleted). */
+async function ownRecordFor(info: ProcedureInfo): Promise<string | undefined> {
+  if (preparationsOf(info).length === 0) return own.get(info.router);
+  const id = await fixtures.record(info.router, ownerB);
+  await prepareRecord(info, id, fixtures.resolver(ownerB), async (preparation, input) => {
+    expect(await callTrpc(ownerB.client, preparation, input), preparation.path).toMatchObject({ code: "OK" });
+  });
+  return id;
+}
+
+/** The place of the `index`th record a bulk procedure lists: `ids.1`, or its row's id `leads.1.id`. */
+function bulkPath(info: ProcedureInfo, index: number): string {
+  return info.idField === "rows" ? `${info.router}.${index}.id` : `ids.${index}`;
+}
+
 function orgAIds(): string[] {
   return [ownerA.orgId, ownerA.userId, ...victims.values()];
 }
@@ -95,8 +112,9 @@ describe("a record of another organization reads as not found", () => {
   it.each(idProcedures.map((p) => [p.path, p] as const))(
     "%s: org B gets NOT_FOUND (tRPC and REST) for org A's record, which stays unchanged",
     async (_path, info) => {
+      const bulk = info.idField === "ids" || info.idField === "rows";
       const victim = victims.get(info.router);
-      const ownRecord = own.get(info.router);
+      const ownRecord = bulk ? await ownRecordFor(info) : own.get(info.router);
       if (!victim || !ownRecord) throw new Error(`${info.path} takes an id but no fixture makes a ${info.router} record`);
       if (info.permission) {
         expect(attackerPermissions, `an owner must hold ${info.permission} to get past the gate to the record lookup`).toContain(
@@ -105,8 +123,10 @@ describe("a record of another organization reads as not found", () => {
       }
       const before = await readBack(info.router, victim);
 
-      // A bulk call mixes one of B's own records in: one foreign id must spoil the whole call.
-      const target = (id: string) => addressing(info, info.idField === "ids" ? [ownRecord, id] : [id]);
+      // A bulk call mixes B's own record in (twice in a list of ids, which is taken once): one
+      // foreign id must spoil the whole call, and the refusal names its place as sent.
+      const listed = (id: string) => (info.idField === "ids" ? [ownRecord, ownRecord, id] : bulk ? [ownRecord, id] : [id]);
+      const target = (id: string) => addressing(info, listed(id));
       // Mutations get every optional field too, so a write that got through would show in the row.
       const input = await generateInput(info, {
         values: target(victim),
@@ -124,6 +144,13 @@ describe("a record of another organization reads as not found", () => {
         message: viaTrpc.message?.replaceAll(victim, "<id>"),
       });
 
+      // The foreign one is the last listed: `ids.2`, `leads.1.id`.
+      const foreignAt = bulk ? [{ path: bulkPath(info, listed(victim).length - 1), message: expect.any(String) }] : undefined;
+      if (foreignAt) {
+        expect(viaTrpc.issues).toEqual(foreignAt);
+        expect(missing.issues).toEqual(foreignAt);
+      }
+
       if (info.openapi) {
         const viaRest = await callRest(server, ownerB.token(), info, input);
         expect(viaRest, `${info.openapi.method} ${info.openapi.path}`).toMatchObject({
@@ -131,6 +158,7 @@ describe("a record of another organization reads as not found", () => {
           code: "NOT_FOUND",
           message: viaTrpc.message,
         });
+        if (foreignAt) expect((viaRest.body as { issues?: unknown }).issues).toEqual(foreignAt);
       }
 
       expect(await readBack(info.router, victim)).toEqual(before);
@@ -192,6 +220,9 @@ describe("a reference to another organization's record reads as not found", () =
       const auditBefore = await server.prisma.auditLog.count({ where: { organizationId: ownerB.orgId } });
       const viaTrpc = await callTrpc(ownerB.client, info, input);
       expect(viaTrpc, JSON.stringify(input)).toMatchObject({ code: "NOT_FOUND" });
+      const named = (issues: { path: string }[] | undefined) =>
+        (issues ?? []).map((issue) => issue.path).filter((path) => path.split(".")[0] === reference.field);
+      expect(named(viaTrpc.issues).length, `the refusal names ${reference.field}`).toBeGreaterThan(0);
       if (info.openapi) {
         const viaRest = await callRest(server, ownerB.token(), info, input);
         expect(viaRest, `${info.openapi.method} ${info.openapi.path}`).toMatchObject({ status: 404, code: "NOT_FOUND" });

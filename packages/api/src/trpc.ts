@@ -14,8 +14,12 @@ export type ProcedureMeta = {
   permission?: Permission;
   /** Or: the permissions any one of which lets a caller through (the import jobs of every importable resource). */
   anyPermission?: readonly Permission[];
-  /** The state the records a procedure addresses must be in (restore: soft-deleted); read by the tests that call every procedure. */
-  recordState?: "deleted";
+  /**
+   * The state the records a procedure addresses must be in, when not live (every other procedure
+   * answers NOT_FOUND for a soft-deleted record): `deleted` (restore), `any` (purge, which also
+   * empties the trash; history, the audit trail of a deleted or merged record). Read by the tests that call every procedure.
+   */
+  recordState?: "deleted" | "any";
   /**
    * The action of the same router that puts a record in the state this procedure needs (reopen:
    * markWon); read, like recordState, by the tests that call every procedure.

@@ -62,7 +62,7 @@ export interface ProcedureInfo {
   idField?: "id" | "ids" | "rows";
   takesId: boolean;
   /** See ProcedureMeta: the state its records must be in, and why it writes no audit entry. */
-  recordState?: "deleted";
+  recordState?: "deleted" | "any";
   /** See ProcedureMeta: the action of its router that puts a record in the state it needs (reopen: markWon). */
   preparedBy?: string;
   notAudited?: string;
@@ -75,7 +75,7 @@ interface ProcedureDef {
     permission?: Permission;
     anyPermission?: readonly Permission[];
     openapi?: { method: string; path: string };
-    recordState?: "deleted";
+    recordState?: "deleted" | "any";
     preparedBy?: string;
     notAudited?: string;
   };

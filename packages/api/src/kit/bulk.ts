@@ -1,7 +1,7 @@
 import type { Prisma } from "@crm/db";
 import { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import { conflict, describeIssues, type FieldIssue, invalidFields, refusedFields } from "../errors.ts";
+import { conflict, describeIssues, type FieldIssue, fieldError, invalidFields, refusedFields } from "../errors.ts";
 import { writeAuditMany } from "../lib/audit.ts";
 import type { OrgContext } from "../trpc.ts";
 import { auditable, checkOwner, lockRecords, updateRecord } from "./records.ts";
@@ -15,22 +15,33 @@ export function pluralLabel(resource: AnyResource): string {
   return `${resource.key[0]?.toUpperCase()}${resource.key.slice(1)}`;
 }
 
-/** All the listed records in the wanted state, locked until `tx` ends, or NOT_FOUND naming the missing ones (nothing written). */
+/** Where a bulk input lists its records: `ids.3`. */
+const atIdsIndex = (index: number) => `ids.${index}`;
+
+/**
+ * All the listed records in the wanted state, locked until `tx` ends, or NOT_FOUND naming the
+ * missing ones (nothing written): the message lists their ids, an issue per missing one names its
+ * place in the input (`pathOf` its index in `ids`: `ids.1`, `campaigns.1.id`). An id listed twice
+ * is locked once.
+ */
 export async function lockAllForBulk<Row extends RecordRow>(
   tx: Tx,
   ctx: OrgContext,
   resource: AnyResource,
-  ids: string[],
+  ids: readonly string[],
   deleted: boolean,
+  pathOf: (index: number) => string = atIdsIndex,
 ): Promise<Row[]> {
-  const rows = await lockRecords<Row>(tx, ctx, resource, ids, { deleted });
-  if (rows.length === ids.length) return rows;
+  const unique = [...new Set(ids)];
+  const rows = await lockRecords<Row>(tx, ctx, resource, unique, { deleted });
+  if (rows.length === unique.length) return rows;
   const found = new Set(rows.map((row) => row.id));
-  const missing = ids.filter((id) => !found.has(id));
-  throw new TRPCError({
-    code: "NOT_FOUND",
-    message: `${pluralLabel(resource)} not found: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ` and ${missing.length - 10} more` : ""}`,
-  });
+  const missing = unique.filter((id) => !found.has(id));
+  const message = `${pluralLabel(resource)} not found: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ` and ${missing.length - 10} more` : ""}`;
+  const issues = ids.flatMap((id, index) =>
+    found.has(id) ? [] : [{ path: pathOf(index), message: `${resource.label} not found` }],
+  );
+  throw fieldError("NOT_FOUND", message, issues);
 }
 
 /** Writes `data` to every locked row of `before` in one statement, each audited as `action`. */
@@ -116,7 +127,7 @@ export async function bulkUpdateRecords(tx: Tx, ctx: OrgContext, resource: AnyRe
   const seen = new Set<string>();
   const repeated = ids.findIndex((id) => seen.size === seen.add(id).size);
   if (repeated >= 0) throw invalidFields([{ path: [resource.key, repeated, "id"], message: "lists the same record twice" }]);
-  await lockAllForBulk(tx, ctx, resource, ids, false);
+  await lockAllForBulk(tx, ctx, resource, ids, false, (index) => `${resource.key}.${index}.id`);
   const items: RecordRow[] = [];
   for (const [index, { id, ...patch }] of patches.entries()) {
     try {

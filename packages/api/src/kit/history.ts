@@ -36,14 +36,18 @@ export async function actorResolver(db: Prisma.TransactionClient, ctx: OrgContex
         : { kind: "unknown", id: null, name: null };
 }
 
-/** The audit trail of one record, newest first, field by field, with who made each change. */
+/**
+ * The audit trail of one record, newest first, field by field, with who made each change. A
+ * soft-deleted record's too (meta recordState "any"): it is how one reads who deleted or merged
+ * it (a merged record's `merge` entry); a purged record has none to read.
+ */
 export async function recordHistory(
   db: Prisma.TransactionClient,
   ctx: OrgContext,
   resource: AnyResource,
   input: { id: string; limit: number; cursor?: string },
 ) {
-  await findRecord(db, ctx, resource, input.id);
+  await findRecord(db, ctx, resource, input.id, {});
   const page = keysetPage({ field: "createdAt", order: "desc", type: "date" }, input.limit, input.cursor);
   const rows = await db.auditLog.findMany({
     where: { AND: [{ organizationId: ctx.org.id, entityType: resource.singular, entityId: input.id }, page.where] },

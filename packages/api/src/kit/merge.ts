@@ -36,7 +36,6 @@ export const mergeInput = z.strictObject({
     .array(idSchema)
     .min(1, { error: "must list at least one record to merge" })
     .max(MERGE_LIMIT, { error: `at most ${MERGE_LIMIT} records per merge` })
-    .transform((ids) => [...new Set(ids)])
     .meta({ description: "The records merged into the survivor: soft-deleted, pointing at it." }),
   fields: z.record(z.string().max(100), idSchema).optional().meta({
     description:
@@ -167,11 +166,15 @@ export async function mergeRecords(
   tx: Tx,
   ctx: OrgContext,
   resource: AnyResource,
-  input: MergeInput,
+  sent: MergeInput,
   references: readonly MergeReference[],
 ) {
-  if (input.mergeIds.includes(input.primaryId)) throw badRequest("mergeIds", "must not list primaryId");
-  const rows = await lockAllForBulk(tx, ctx, resource, [input.primaryId, ...input.mergeIds], false);
+  if (sent.mergeIds.includes(sent.primaryId)) throw badRequest("mergeIds", "must not list primaryId");
+  // The ids as sent, so that a missing one is named by its place (`mergeIds.2`); a repeated one merges once.
+  const rows = await lockAllForBulk(tx, ctx, resource, [sent.primaryId, ...sent.mergeIds], false, (index) =>
+    index === 0 ? "primaryId" : `mergeIds.${index - 1}`,
+  );
+  const input = { ...sent, mergeIds: [...new Set(sent.mergeIds)] };
   const primary = rows.find((row) => row.id === input.primaryId) as RecordRow;
   const mergedRows = rows.filter((row) => row.id !== input.primaryId);
   const changes = survivingValues(resource, rows, input);

@@ -73,12 +73,12 @@ function bulkRow(resource: AnyResource) {
   });
 }
 
+/** The ids a bulk call lists, as sent (so a refusal can name `ids.<index>`); lockAllForBulk takes a repeated one once. */
 export function bulkIdsSchema(limit: number) {
   return z
     .array(idSchema)
     .min(1, { error: "must list at least one id" })
-    .max(limit, { error: `at most ${limit} ids per call` })
-    .transform((ids) => [...new Set(ids)]);
+    .max(limit, { error: `at most ${limit} ids per call` });
 }
 
 export const bulkCountOutput = z.object({ count: z.number().int() });
@@ -152,7 +152,7 @@ export function resourceProcedures<
       )
       .output(output)
       .query(async ({ ctx, input }) =>
-        present(ctx, await findRecord(ctx.db, ctx, resource, input.id, input.includeDeleted ? {} : { deleted: false })),
+        present(ctx, await findRecord(ctx.db, ctx, resource, input.id, input.includeDeleted ? {} : undefined)),
       ),
 
     create: route("write", "POST", "", "create", `Create a ${one}`)
@@ -180,6 +180,7 @@ export function resourceProcedures<
       .mutation(({ ctx, input }) => write(ctx, (tx) => restoreRecord(tx, ctx, resource, input.id))),
 
     purge: route("purge", "DELETE", "/{id}/permanent", "purge", `Delete a ${one} permanently (audited)`)
+      .meta({ recordState: "any" })
       .input(idInput)
       .output(okOutput)
       .mutation(async ({ ctx, input }) => {
@@ -187,7 +188,8 @@ export function resourceProcedures<
         return { ok: true as const };
       }),
 
-    history: route("read", "GET", "/{id}/history", "history", `Audit trail of a ${one}, field by field`)
+    history: route("read", "GET", "/{id}/history", "history", `Audit trail of a ${one}, field by field (also once soft-deleted)`)
+      .meta({ recordState: "any" })
       .input(z.strictObject({ id: idSchema, limit: pageInputShape.limit, cursor: pageInputShape.cursor }))
       .output(historyOutput)
       .query(({ ctx, input }) => recordHistory(ctx.db, ctx, resource, input)),

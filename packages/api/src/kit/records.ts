@@ -32,13 +32,18 @@ export function notFoundIn(resource: Pick<AnyResource, "label">): TRPCError {
   return new TRPCError({ code: "NOT_FOUND", message: `${resource.label} not found` });
 }
 
-/** For reads; a write reads the record it changes with lockRecord. */
+/**
+ * The kit's one lookup of a record for reads (a write reads the record it changes with
+ * lockRecord). A soft-deleted record is NOT_FOUND, as an id that never existed, unless `state`
+ * asks for it (`{}`: either, as byId with includeDeleted): what lives under a record (its
+ * members, metrics, comments, history) is gone with it.
+ */
 export async function findRecord<Row>(
   db: Tx,
   ctx: OrgContext,
   resource: AnyResource,
   id: string,
-  state: RecordState = {},
+  state: RecordState = { deleted: false },
 ): Promise<Row> {
   const row = await resource.model(db).findFirst({ where: { id, organizationId: ctx.org.id, ...deletedCondition(state) } });
   if (!row) throw notFoundIn(resource);

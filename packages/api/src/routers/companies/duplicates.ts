@@ -22,7 +22,7 @@ interface Candidate {
  * trigram-indexed searchText, which holds domains and websites, before comparing exactly).
  */
 export async function companyDuplicates(db: Prisma.TransactionClient, ctx: OrgContext, input: { id: string; limit: number }) {
-  const company = await findRecord<Company>(db, ctx, companies, input.id, { deleted: false });
+  const company = await findRecord<Company>(db, ctx, companies, input.id);
   const domain = company.domain ?? (company.website ? normalizeDomain(company.website) : undefined) ?? null;
   const candidates = await db.$queryRawUnsafe<Candidate[]>(
     `SELECT "id", similarity(lower("name"), lower($2))::float8 AS "nameScore",

@@ -143,7 +143,7 @@ interface PageRequest {
 
 /** The live companies of a contact (its primary company is one of its links), newest first by default. */
 export async function companiesOfContact(db: Tx, ctx: OrgContext, input: PageRequest & { contactId: string }) {
-  const contact = await findRecord<Contact>(db, ctx, contacts, input.contactId, { deleted: false });
+  const contact = await findRecord<Contact>(db, ctx, contacts, input.contactId);
   const page = keysetPage({ field: "createdAt", order: input.sortOrder, type: "date" }, input.limit, input.cursor);
   const rows = await db.company.findMany({
     where: {

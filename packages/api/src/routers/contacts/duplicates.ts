@@ -26,7 +26,7 @@ interface Candidate {
  * Contact_name_trgm_idx is built on, so the `%` condition is an index scan.
  */
 export async function findDuplicateContacts(db: Tx, ctx: OrgContext, input: { id: string; limit: number }) {
-  const contact = await findRecord<Contact>(db, ctx, contacts, input.id, { deleted: false });
+  const contact = await findRecord<Contact>(db, ctx, contacts, input.id);
   const org = ctx.org.id;
   const emails = [contact.email, ...contact.additionalEmails].filter((email): email is string => Boolean(email));
   const phones = [contact.phone, ...contact.additionalPhones].filter((phone): phone is string => Boolean(phone));

@@ -18,7 +18,7 @@ export function recordInteractions(resource: AnyResource, link: "leadId" | "cont
     .input(recordInteractionsInput)
     .output(pageOutputSchema(interactionOutput))
     .query(async ({ ctx, input }) => {
-      await findRecord(ctx.db, ctx, resource, input.id, { deleted: false });
+      await findRecord(ctx.db, ctx, resource, input.id);
       const { id, ...page } = input;
       return listRecords(ctx.db, ctx, interactions, {
         ...page,

@@ -1,6 +1,7 @@
 import type { Lead } from "@crm/db";
 import { z } from "zod";
 import { fields } from "../../kit/fields.ts";
+import { bulkIdsSchema } from "../../kit/procedures.ts";
 import { type CreateValues, defineResource, recordModel } from "../../kit/resource.ts";
 import { dateFilterInput, dateTimeInput } from "../../lib/dates.ts";
 import { booleanFilter } from "../../lib/filters.ts";
@@ -207,11 +208,7 @@ export const leadFilterInput = leads.schemas.filters;
 export const LEAD_INPUT_COMPONENT = "LeadInput";
 
 export const bulkStatusInput = z.strictObject({
-  ids: z
-    .array(idSchema)
-    .min(1, { error: "must list at least one id" })
-    .max(1000, { error: "at most 1000 ids per call" })
-    .transform((ids) => [...new Set(ids)]),
+  ids: bulkIdsSchema(1000),
   status: leadStatusSchema,
 });
 export const setActiveInput = z.strictObject({ id: idSchema, isActive: z.boolean() });

@@ -54,7 +54,7 @@ export function meetingCalendarText(meeting: Meeting, organizer: Person, attende
 /** `GET /meetings/{id}/ics`, gated by meetings:read: the file and how to send it. */
 export async function meetingCalendarFile(context: Context, id: string) {
   const ctx = await authorize(context, "meetings:read");
-  const meeting = await findRecord<Meeting>(ctx.db, ctx, meetings, id, { deleted: false });
+  const meeting = await findRecord<Meeting>(ctx.db, ctx, meetings, id);
   const rows = await ctx.db.meetingAttendee.findMany({
     where: { organizationId: ctx.org.id, meetingId: meeting.id },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],

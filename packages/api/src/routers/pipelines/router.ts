@@ -69,7 +69,7 @@ export const pipelinesRouter = staticRoutesFirst({
     .input(idInput)
     .output(z.object({ items: z.array(stageOutput) }))
     .query(async ({ ctx, input }) => {
-      await findRecord(ctx.db, ctx, pipelines, input.id, { deleted: false });
+      await findRecord(ctx.db, ctx, pipelines, input.id);
       return { items: (await stagesOf(ctx.db, ctx, input.id)).map(presentStage) };
     }),
 
