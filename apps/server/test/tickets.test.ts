@@ -13,6 +13,10 @@ const crm = serverForFile(async (server) => {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+/** Monday to Friday, 09:00 to 17:00. */
+const OFFICE_DAY = [["09:00", "17:00"]] as [string, string][];
+const OFFICE_HOURS = { mon: OFFICE_DAY, tue: OFFICE_DAY, wed: OFFICE_DAY, thu: OFFICE_DAY, fri: OFFICE_DAY };
+
 const targets = (firstResponseMinutes: number, resolutionMinutes: number) =>
   Object.fromEntries(
     (["low", "medium", "high", "urgent"] as const).map((priority) => [priority, { firstResponseMinutes, resolutionMinutes }]),
@@ -326,8 +330,7 @@ describe("SLA policies", () => {
   });
 
   it("under business hours every target runs out within five years of the opening hours; the longest target the schema allows is measured under office hours", async () => {
-    const office = [["09:00", "17:00"]] as [string, string][];
-    const schedule = { mon: office, tue: office, wed: office, thu: office, fri: office };
+    const schedule = OFFICE_HOURS;
     // 5 × 480 = 2400 open minutes a week: 260 weeks hold 624,000, so the schema's longest target (525,600) fits.
     const longest = await crm.owner.client.slaPolicies.create.mutate({
       name: `Patient ${unique()}`,
@@ -365,8 +368,7 @@ describe("SLA policies", () => {
   });
 
   it("business hours: due instants across the weekend from createdAt; a pause moves them by the business time it lasted", async () => {
-    const weekdays = [["09:00", "17:00"]] as [string, string][];
-    const schedule = { mon: weekdays, tue: weekdays, wed: weekdays, thu: weekdays, fri: weekdays };
+    const schedule = OFFICE_HOURS;
     const clock: BusinessClock = { timeZone: "Europe/Berlin", schedule };
     const policy = await crm.owner.client.slaPolicies.create.mutate({
       name: `Office ${unique()}`,

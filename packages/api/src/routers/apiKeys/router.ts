@@ -7,7 +7,7 @@ import { writeAudit } from "../../lib/audit.ts";
 import { dateTimeInput } from "../../lib/dates.ts";
 import { idInput, idSchema, text, timestamp } from "../../lib/schemas.ts";
 import { type OrgContext, permission } from "../../trpc.ts";
-import { assertCanGrant, findGrantedRole } from "../roles/service.ts";
+import { assertCanGrant, findRoleInOrg } from "../roles/service.ts";
 
 const tags = ["apiKeys"];
 
@@ -66,7 +66,7 @@ export const apiKeysRouter = {
     .output(apiKeyOutput.extend({ secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
       if (input.expiresAt && input.expiresAt <= new Date()) throw badRequest("expiresAt", "must be in the future");
-      const role = await findGrantedRole(ctx.db, ctx, input.roleId);
+      const role = await findRoleInOrg(ctx.db, ctx, input.roleId, "roleId");
       assertCanGrant(ctx, role);
       const secret = generateSecret(API_KEY_PREFIX);
       return ctx.db.$transaction(async (tx) => {

@@ -264,14 +264,16 @@ export async function setMemberStatus(tx: Tx, ctx: OrgContext, input: z.output<t
     : Prisma.sql`CASE WHEN array_position(${[...MEMBER_STEPS]}::text[], m."status"::text) < ${rank + 1}
           THEN ${status}::"CampaignMemberStatus" ELSE m."status" END`;
   const named = Prisma.sql`m."organizationId" = ${ctx.org.id}::uuid AND m."campaignId" = ${campaign.id}::uuid AND ${targetCondition(input)}`;
-  const [held] = unsubscribing
-    ? [{ count: 0 }]
-    : await tx.$queryRaw<{ count: number }[]>`
-        SELECT count(*)::int AS "count" FROM "CampaignMember" m WHERE ${named} AND m."status" = 'unsubscribed'`;
+  // Counted before the update, which leaves them out.
+  const unsubscribed = unsubscribing
+    ? 0
+    : ((
+        await tx.$queryRaw<{ count: number }[]>`
+          SELECT count(*)::int AS "count" FROM "CampaignMember" m WHERE ${named} AND m."status" = 'unsubscribed'`
+      )[0]?.count ?? 0);
   const updated = await tx.$executeRaw`
     UPDATE "CampaignMember" m SET ${assignments}, "status" = ${nextStatus}, "updatedAt" = ${now}
     WHERE ${named} ${unsubscribing ? Prisma.empty : Prisma.sql`AND m."status" <> 'unsubscribed'`}`;
-  const unsubscribed = held?.count ?? 0;
   if (updated > 0) {
     await writeAudit(tx, ctx, {
       action: "set-member-status",

@@ -3,6 +3,7 @@ import { badRequest, conflict } from "../../errors.ts";
 import { checkReference, findRecord, lockRecord, referenceNotFound } from "../../kit/records.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { contacts } from "../contacts/schemas.ts";
 import { assertFree } from "./conflicts.ts";
 import { type AttendeeInput, meetings } from "./schemas.ts";
 
@@ -16,8 +17,6 @@ export async function memberAttendeesOf(db: Tx, ctx: OrgContext, meetingId: stri
   });
   return rows.flatMap((row) => (row.userId ? [row.userId] : []));
 }
-
-const CONTACT = { table: "Contact", label: "Contact" };
 
 /**
  * Each attendee names a member or a live contact of the organization (404 naming the field, as an
@@ -38,7 +37,7 @@ export async function checkAttendees(db: Tx, ctx: OrgContext, attendees: readonl
       });
       if (!member) throw referenceNotFound(field, "no member of this organization has this id");
     } else if (attendee.contactId) {
-      await checkReference(db, ctx, CONTACT, field, attendee.contactId);
+      await checkReference(db, ctx, contacts, field, attendee.contactId);
     }
   }
 }

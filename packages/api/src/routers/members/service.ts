@@ -4,7 +4,7 @@ import { conflict, forbidden, notFound, WHOLE_INPUT } from "../../errors.ts";
 import { writeAudit } from "../../lib/audit.ts";
 import { permissionsOfRole } from "../../permissions.ts";
 import type { OrgContext } from "../../trpc.ts";
-import { assertCanGrant, callerIsOwner, findGrantedRole } from "../roles/service.ts";
+import { assertCanGrant, callerIsOwner, findRoleInOrg } from "../roles/service.ts";
 
 export const memberInclude = {
   user: { select: { id: true, email: true, name: true } },
@@ -58,7 +58,7 @@ export async function addMember(
   ctx: OrgContext,
   input: { email: string; roleId: string; department?: string; title?: string },
 ) {
-  const role = await findGrantedRole(db, ctx, input.roleId);
+  const role = await findRoleInOrg(db, ctx, input.roleId, "roleId");
   assertCanGrant(ctx, role);
   const user = await db.user.findUnique({ where: { email: input.email } });
   if (!user?.isActive) throw notFound("User with this email");
@@ -92,7 +92,7 @@ export async function updateMember(
   const before = await findMemberInOrg(tx, ctx, input.id);
   assertMayManage(ctx, before);
   if (input.roleId && input.roleId !== before.role.id) {
-    const role = await findGrantedRole(tx, ctx, input.roleId);
+    const role = await findRoleInOrg(tx, ctx, input.roleId, "roleId");
     assertCanGrant(ctx, role);
     if (!(role.key === "owner" && role.isBuiltIn)) await assertNotLastOwner(tx, ctx, before);
   }

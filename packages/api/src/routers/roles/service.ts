@@ -4,16 +4,13 @@ import { referenceNotFound } from "../../kit/records.ts";
 import { permissionsOfRole } from "../../permissions.ts";
 import type { OrgContext } from "../../trpc.ts";
 
-export async function findRoleInOrg(db: Prisma.TransactionClient, ctx: OrgContext, roleId: string) {
+/**
+ * The organization's role `roleId`, or NOT_FOUND: naming `field` when the role is referenced by
+ * another input (the `roleId` a member or an API key is given).
+ */
+export async function findRoleInOrg(db: Prisma.TransactionClient, ctx: OrgContext, roleId: string, field?: string) {
   const role = await db.role.findFirst({ where: { id: roleId, organizationId: ctx.org.id } });
-  if (!role) throw notFound("Role");
-  return role;
-}
-
-/** The role a member or an API key is given (`roleId`): NOT_FOUND naming the field when the organization has none with this id. */
-export async function findGrantedRole(db: Prisma.TransactionClient, ctx: OrgContext, roleId: string) {
-  const role = await db.role.findFirst({ where: { id: roleId, organizationId: ctx.org.id } });
-  if (!role) throw referenceNotFound("roleId", "Role not found");
+  if (!role) throw field ? referenceNotFound(field, "Role not found") : notFound("Role");
   return role;
 }
 

@@ -6,6 +6,7 @@ import { writeAudit } from "../../lib/audit.ts";
 import { keysetPage, pageInputShape, pageOutputSchema } from "../../lib/pagination.ts";
 import { idSchema, timestamp } from "../../lib/schemas.ts";
 import type { OrgContext } from "../../trpc.ts";
+import { contacts } from "../contacts/schemas.ts";
 import { policyOfTicket, statusColumns } from "./columns.ts";
 import { tickets } from "./schemas.ts";
 import { clockOf, elapsedSeconds } from "./sla.ts";
@@ -88,9 +89,7 @@ const audited = (comment: TicketComment) => ({
 export async function addComment(tx: Tx, ctx: OrgContext, input: z.output<typeof addCommentInput> & { contactId?: string }) {
   const ticket = await lockLiveTicket(tx, ctx, input.id);
   const fromContact = input.contactId !== undefined;
-  if (input.contactId !== undefined) {
-    await checkReference(tx, ctx, { table: "Contact", label: "Contact" }, "contactId", input.contactId);
-  }
+  if (input.contactId !== undefined) await checkReference(tx, ctx, contacts, "contactId", input.contactId);
   const comment = await tx.ticketComment.create({
     data: {
       organizationId: ctx.org.id,
